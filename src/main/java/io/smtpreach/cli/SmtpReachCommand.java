@@ -1,0 +1,25 @@
+package io.smtpreach.cli;
+
+import picocli.CommandLine.Command;
+
+/** The top-level command; its work is in the subcommands. */
+@Command(
+    name = "smtp-reach",
+    mixinStandardHelpOptions = true,
+    versionProvider = VersionProvider.class,
+    description =
+        "Tells whether SMTP servers can be reached on each port and TLS mode, and why not.",
+    subcommands = {ProbeCommand.class},
+    exitCodeListHeading = "%nExit codes:%n",
+    exitCodeList = {
+      "0:every port as expected",
+      "1:some port not as expected",
+      "2:usage error",
+      "3:the probe could not run"
+    })
+public final class SmtpReachCommand implements Runnable {
+  @Override
+  public void run() {
+    new picocli.CommandLine(this).usage(System.out);
+  }
+}

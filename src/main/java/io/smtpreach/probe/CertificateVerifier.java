@@ -1,0 +1,135 @@
+package io.smtpreach.probe;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateException;
+import java.security.cert.CertificateExpiredException;
+import java.security.cert.CertificateFactory;
+import java.security.cert.CertificateNotYetValidException;
+import java.security.cert.X509Certificate;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Date;
+import java.util.List;
+import java.util.Optional;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.TrustManagerFactory;
+import javax.net.ssl.X509TrustManager;
+
+/**
+ * Validates a server's chain after the handshake, so that each problem gets its own reason and the
+ * certificate facts survive a failure. Checks run in the order an operator would fix them: dates,
+ * then trust (system CAs plus an optional extra bundle), then the name.
+ */
+final class CertificateVerifier {
+  /** Why a chain failed; empty when it is valid. */
+  record Failure(Reason reason, String message) {}
+
+  private final List<X509TrustManager> trustManagers;
+
+  private CertificateVerifier(List<X509TrustManager> trustManagers) {
+    this.trustManagers = trustManagers;
+  }
+
+  /** System trust, plus every certificate of {@code caBundle} (PEM) when given. */
+  static CertificateVerifier load(Path caBundle) throws IOException, GeneralSecurityException {
+    List<X509TrustManager> managers = new ArrayList<>();
+    managers.add(trustManager(null));
+    if (caBundle != null) {
+      KeyStore store = KeyStore.getInstance(KeyStore.getDefaultType());
+      store.load(null, null);
+      int i = 0;
+      try (InputStream in = Files.newInputStream(caBundle)) {
+        for (Certificate c : CertificateFactory.getInstance("X.509").generateCertificates(in)) {
+          store.setCertificateEntry("extra-" + i++, c);
+        }
+      }
+      if (i == 0) {
+        throw new CertificateException("no certificate found in " + caBundle);
+      }
+      managers.add(trustManager(store));
+    }
+    return new CertificateVerifier(managers);
+  }
+
+  Optional<Failure> verify(List<X509Certificate> chain, String expectedName, Instant now) {
+    if (chain.isEmpty()) {
+      return Optional.of(new Failure(Reason.CERT_UNTRUSTED, "the server sent no certificate"));
+    }
+    X509Certificate leaf = chain.get(0);
+    for (X509Certificate cert : chain) {
+      String who =
+          cert == leaf ? "certificate" : "chain certificate " + cert.getSubjectX500Principal();
+      try {
+        cert.checkValidity(Date.from(now));
+      } catch (CertificateExpiredException e) {
+        return Optional.of(
+            new Failure(
+                Reason.CERT_EXPIRED, who + " expired on " + cert.getNotAfter().toInstant()));
+      } catch (CertificateNotYetValidException e) {
+        return Optional.of(
+            new Failure(
+                Reason.CERT_NOT_YET_VALID,
+                who + " is not valid before " + cert.getNotBefore().toInstant()));
+      }
+    }
+    X509Certificate[] array = chain.toArray(X509Certificate[]::new);
+    CertificateException last = null;
+    boolean trusted = false;
+    for (X509TrustManager tm : trustManagers) {
+      try {
+        tm.checkServerTrusted(array, "UNKNOWN");
+        trusted = true;
+        break;
+      } catch (CertificateException e) {
+        last = e;
+      }
+    }
+    if (!trusted) {
+      return Optional.of(
+          new Failure(
+              Reason.CERT_UNTRUSTED,
+              "certificate issued by "
+                  + leaf.getIssuerX500Principal().getName()
+                  + " is not trusted"
+                  + (last == null ? "" : ": " + Text.excerpt(rootCause(last)))));
+    }
+    if (!HostnameMatcher.matches(leaf, expectedName)) {
+      return Optional.of(
+          new Failure(
+              Reason.CERT_HOSTNAME_MISMATCH,
+              "certificate is for "
+                  + String.join(", ", HostnameMatcher.subjectAltNames(leaf))
+                  + (HostnameMatcher.subjectAltNames(leaf).isEmpty()
+                      ? leaf.getSubjectX500Principal().getName()
+                      : "")
+                  + ", not "
+                  + expectedName));
+    }
+    return Optional.empty();
+  }
+
+  private static X509TrustManager trustManager(KeyStore store) throws GeneralSecurityException {
+    TrustManagerFactory tmf =
+        TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+    tmf.init(store);
+    for (TrustManager tm : tmf.getTrustManagers()) {
+      if (tm instanceof X509TrustManager x) {
+        return x;
+      }
+    }
+    throw new GeneralSecurityException("no X509TrustManager available");
+  }
+
+  private static String rootCause(Throwable t) {
+    while (t.getCause() != null) {
+      t = t.getCause();
+    }
+    return t.getMessage();
+  }
+}

@@ -1,0 +1,29 @@
+package io.smtpreach.probe;
+
+import java.time.Duration;
+
+/** The end of one target's time budget; every blocking step is bounded by it. */
+record Deadline(long endNanos) {
+
+  static Deadline after(Duration budget) {
+    return new Deadline(System.nanoTime() + budget.toNanos());
+  }
+
+  Duration remaining() {
+    return Duration.ofNanos(Math.max(0, endNanos - System.nanoTime()));
+  }
+
+  /**
+   * {@code limit} or what is left of the budget, whichever is shorter, as socket milliseconds (at
+   * least 1).
+   */
+  int boundMillis(Duration limit) {
+    long ms = Math.min(limit.toMillis(), remaining().toMillis());
+    return (int) Math.max(1, Math.min(ms, Integer.MAX_VALUE));
+  }
+
+  /** True when {@code limit} is cut short by the overall budget. */
+  boolean cuts(Duration limit) {
+    return remaining().compareTo(limit) < 0;
+  }
+}

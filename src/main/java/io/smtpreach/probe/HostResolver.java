@@ -1,0 +1,190 @@
+package io.smtpreach.probe;
+
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import org.xbill.DNS.AAAARecord;
+import org.xbill.DNS.ARecord;
+import org.xbill.DNS.Address;
+import org.xbill.DNS.Cache;
+import org.xbill.DNS.ExtendedResolver;
+import org.xbill.DNS.Lookup;
+import org.xbill.DNS.MXRecord;
+import org.xbill.DNS.Name;
+import org.xbill.DNS.Record;
+import org.xbill.DNS.Resolver;
+import org.xbill.DNS.SimpleResolver;
+import org.xbill.DNS.TextParseException;
+import org.xbill.DNS.Type;
+
+/**
+ * Resolves host names and MX records with dnsjava, which (unlike {@link InetAddress}) tells a name
+ * that does not exist from a server that did not answer, and honours a per-query deadline. It reads
+ * /etc/resolv.conf (search list and ndots included) and /etc/hosts as the system resolver does.
+ */
+final class HostResolver {
+  /** An MX host and its preference. */
+  record MxHost(int preference, String host) {}
+
+  private final Resolver resolver;
+  private final Cache cache = new Cache();
+  private final Executor executor;
+
+  HostResolver(ProbeOptions options, Executor executor) {
+    this.executor = executor;
+    Resolver r =
+        options.dnsServer() == null
+            ? new ExtendedResolver()
+            : new SimpleResolver(options.dnsServer());
+    r.setTimeout(options.dnsTimeout());
+    this.resolver = r;
+  }
+
+  /** True for IPv4 and IPv6 literals, which need no DNS. */
+  static boolean isAddressLiteral(String host) {
+    return Address.isDottedQuad(host) || host.indexOf(':') >= 0;
+  }
+
+  /**
+   * The addresses of {@code host} in the family's order: IPv4 first for ANY, as most clients do.
+   */
+  List<InetAddress> resolve(String host, IpFamily family) throws ProbeFailure {
+    if (isAddressLiteral(host)) {
+      try {
+        InetAddress literal = InetAddress.getByName(strip(host));
+        if (!family.accepts(literal)) {
+          throw new ProbeFailure(
+              Reason.NO_ADDRESS, host + " is not an address of " + label(family));
+        }
+        return List.of(literal);
+      } catch (UnknownHostException e) {
+        throw new ProbeFailure(Reason.NO_SUCH_HOST, "'" + host + "' is not a valid address");
+      }
+    }
+    CompletableFuture<Answer> v4 =
+        family == IpFamily.V6
+            ? CompletableFuture.completedFuture(Answer.SKIPPED)
+            : CompletableFuture.supplyAsync(() -> lookup(host, Type.A), executor);
+    CompletableFuture<Answer> v6 =
+        family == IpFamily.V4
+            ? CompletableFuture.completedFuture(Answer.SKIPPED)
+            : CompletableFuture.supplyAsync(() -> lookup(host, Type.AAAA), executor);
+    Answer a = join(v4);
+    Answer aaaa = join(v6);
+    List<InetAddress> addresses = new ArrayList<>();
+    addresses.addAll(a.addresses());
+    addresses.addAll(aaaa.addresses());
+    if (!addresses.isEmpty()) {
+      return addresses;
+    }
+    throw failure(host, family, a, aaaa);
+  }
+
+  /**
+   * MX hosts of a mail domain by preference (RFC 5321 section 5.1): the domain itself when it has
+   * no MX record, a failure for a null MX (RFC 7505).
+   */
+  List<MxHost> resolveMx(String domain) throws ProbeFailure {
+    Answer mx = lookup(domain, Type.MX);
+    if (mx.result == Lookup.TYPE_NOT_FOUND) {
+      return List.of(new MxHost(0, domain));
+    }
+    if (mx.result != Lookup.SUCCESSFUL) {
+      throw failure(domain, IpFamily.ANY, mx, Answer.SKIPPED);
+    }
+    List<MxHost> hosts = new ArrayList<>();
+    for (Record r : mx.records) {
+      MXRecord m = (MXRecord) r;
+      if (m.getTarget().equals(Name.root)) {
+        throw new ProbeFailure(
+            Reason.NULL_MX, domain + " publishes a null MX: it accepts no mail (RFC 7505)");
+      }
+      hosts.add(new MxHost(m.getPriority(), m.getTarget().toString(true)));
+    }
+    hosts.sort(Comparator.comparingInt(MxHost::preference).thenComparing(MxHost::host));
+    return hosts;
+  }
+
+  private record Answer(int result, String error, Record[] records) {
+    static final Answer SKIPPED = new Answer(-1, null, new Record[0]);
+
+    List<InetAddress> addresses() {
+      List<InetAddress> out = new ArrayList<>();
+      for (Record r : records) {
+        if (r instanceof ARecord a) {
+          out.add(a.getAddress());
+        } else if (r instanceof AAAARecord aaaa) {
+          out.add(aaaa.getAddress());
+        }
+      }
+      return out;
+    }
+  }
+
+  private Answer lookup(String host, int type) {
+    try {
+      Lookup lookup = new Lookup(host, type);
+      lookup.setResolver(resolver);
+      lookup.setCache(cache);
+      Record[] records = lookup.run();
+      return new Answer(
+          lookup.getResult(), lookup.getErrorString(), records == null ? new Record[0] : records);
+    } catch (TextParseException e) {
+      return new Answer(Lookup.UNRECOVERABLE, "invalid name: " + e.getMessage(), new Record[0]);
+    }
+  }
+
+  private static Answer join(CompletableFuture<Answer> future) {
+    try {
+      return future.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return new Answer(Lookup.UNRECOVERABLE, "interrupted", new Record[0]);
+    } catch (ExecutionException e) {
+      return new Answer(Lookup.UNRECOVERABLE, String.valueOf(e.getCause()), new Record[0]);
+    }
+  }
+
+  private static ProbeFailure failure(String host, IpFamily family, Answer a, Answer b) {
+    List<Answer> answers = List.of(a, b);
+    if (answers.stream().anyMatch(x -> x.result == Lookup.TRY_AGAIN && isTimeout(x))) {
+      return new ProbeFailure(Reason.DNS_TIMEOUT, "DNS lookup of " + host + " timed out");
+    }
+    if (answers.stream()
+        .anyMatch(x -> x.result == Lookup.TRY_AGAIN || x.result == Lookup.UNRECOVERABLE)) {
+      String error =
+          answers.stream()
+              .filter(x -> x.error != null)
+              .findFirst()
+              .map(Answer::error)
+              .orElse("error");
+      return new ProbeFailure(Reason.DNS_ERROR, "DNS lookup of " + host + " failed: " + error);
+    }
+    if (answers.stream().anyMatch(x -> x.result == Lookup.TYPE_NOT_FOUND)) {
+      return new ProbeFailure(
+          Reason.NO_ADDRESS, host + " exists but has no " + label(family) + " address");
+    }
+    return new ProbeFailure(Reason.NO_SUCH_HOST, "no such host: " + host + " (NXDOMAIN)");
+  }
+
+  private static boolean isTimeout(Answer answer) {
+    return answer.error != null && answer.error.contains("timed out");
+  }
+
+  private static String label(IpFamily family) {
+    return switch (family) {
+      case V4 -> "IPv4";
+      case V6 -> "IPv6";
+      default -> "IP";
+    };
+  }
+
+  private static String strip(String host) {
+    return host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
+  }
+}

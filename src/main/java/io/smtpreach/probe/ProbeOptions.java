@@ -1,0 +1,176 @@
+package io.smtpreach.probe;
+
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * How to probe: deadlines, names, trust and the optional credential check.
+ *
+ * @param connectTimeout how long a TCP connect may take before the port counts as silently dropped
+ * @param readTimeout how long one server reply may take
+ * @param timeout the whole dialogue of one target, DNS included
+ * @param dnsTimeout one DNS query
+ * @param tlsSniffDelay how long a port may stay silent before a second connection checks whether it
+ *     is waiting for a TLS ClientHello (implicit TLS); the first connection keeps waiting meanwhile
+ * @param ehloName the name sent with EHLO
+ * @param serverName SNI and the name the certificate must match; null means the probed host
+ * @param caBundle extra trusted CAs (PEM), on top of the system trust; may be null
+ * @param insecure accept any certificate (the facts are still reported)
+ * @param minTlsVersion the oldest TLS version offered
+ * @param ipFamily which address family to use
+ * @param credentials an AUTH check to run after TLS; may be null
+ * @param dnsServer a DNS server to ask instead of the system's; may be null
+ */
+public record ProbeOptions(
+    Duration connectTimeout,
+    Duration readTimeout,
+    Duration timeout,
+    Duration dnsTimeout,
+    Duration tlsSniffDelay,
+    String ehloName,
+    String serverName,
+    Path caBundle,
+    boolean insecure,
+    TlsVersion minTlsVersion,
+    IpFamily ipFamily,
+    Credentials credentials,
+    InetSocketAddress dnsServer) {
+
+  public static final String DEFAULT_EHLO_NAME = "smtp-reach.invalid";
+
+  public static ProbeOptions defaults() {
+    return builder().build();
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  public Builder toBuilder() {
+    Builder b = new Builder();
+    b.connectTimeout = connectTimeout;
+    b.readTimeout = readTimeout;
+    b.timeout = timeout;
+    b.dnsTimeout = dnsTimeout;
+    b.tlsSniffDelay = tlsSniffDelay;
+    b.ehloName = ehloName;
+    b.serverName = serverName;
+    b.caBundle = caBundle;
+    b.insecure = insecure;
+    b.minTlsVersion = minTlsVersion;
+    b.ipFamily = ipFamily;
+    b.credentials = credentials;
+    b.dnsServer = dnsServer;
+    return b;
+  }
+
+  /** Fluent construction with the defaults the command line documents. */
+  public static final class Builder {
+    private Duration connectTimeout = Duration.ofSeconds(5);
+    private Duration readTimeout = Duration.ofSeconds(10);
+    private Duration timeout = Duration.ofSeconds(30);
+    private Duration dnsTimeout = Duration.ofSeconds(5);
+    private Duration tlsSniffDelay = Duration.ofMillis(500);
+    private String ehloName = DEFAULT_EHLO_NAME;
+    private String serverName;
+    private Path caBundle;
+    private boolean insecure;
+    private TlsVersion minTlsVersion = TlsVersion.TLS_1_2;
+    private IpFamily ipFamily = IpFamily.ANY;
+    private Credentials credentials;
+    private InetSocketAddress dnsServer;
+
+    public Builder connectTimeout(Duration d) {
+      connectTimeout = positive(d, "connect timeout");
+      return this;
+    }
+
+    public Builder readTimeout(Duration d) {
+      readTimeout = positive(d, "read timeout");
+      return this;
+    }
+
+    public Builder timeout(Duration d) {
+      timeout = positive(d, "timeout");
+      return this;
+    }
+
+    public Builder dnsTimeout(Duration d) {
+      dnsTimeout = positive(d, "DNS timeout");
+      return this;
+    }
+
+    public Builder tlsSniffDelay(Duration d) {
+      tlsSniffDelay = positive(d, "TLS sniff delay");
+      return this;
+    }
+
+    public Builder ehloName(String name) {
+      if (name == null || name.isBlank() || name.chars().anyMatch(c -> c <= ' ' || c > '~')) {
+        throw new IllegalArgumentException("EHLO name must be a non-empty printable ASCII word");
+      }
+      ehloName = name;
+      return this;
+    }
+
+    public Builder serverName(String name) {
+      serverName = name;
+      return this;
+    }
+
+    public Builder caBundle(Path path) {
+      caBundle = path;
+      return this;
+    }
+
+    public Builder insecure(boolean value) {
+      insecure = value;
+      return this;
+    }
+
+    public Builder minTlsVersion(TlsVersion version) {
+      minTlsVersion = version;
+      return this;
+    }
+
+    public Builder ipFamily(IpFamily family) {
+      ipFamily = family;
+      return this;
+    }
+
+    public Builder credentials(Credentials value) {
+      credentials = value;
+      return this;
+    }
+
+    public Builder dnsServer(InetSocketAddress server) {
+      dnsServer = server;
+      return this;
+    }
+
+    public ProbeOptions build() {
+      return new ProbeOptions(
+          connectTimeout,
+          readTimeout,
+          timeout,
+          dnsTimeout,
+          tlsSniffDelay,
+          ehloName,
+          serverName,
+          caBundle,
+          insecure,
+          minTlsVersion,
+          ipFamily,
+          credentials,
+          dnsServer);
+    }
+
+    private static Duration positive(Duration d, String what) {
+      if (d == null || d.isNegative() || d.isZero()) {
+        throw new IllegalArgumentException(what + " must be positive");
+      }
+      return d;
+    }
+  }
+}

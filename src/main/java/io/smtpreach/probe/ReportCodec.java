@@ -1,0 +1,397 @@
+package io.smtpreach.probe;
+
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The versioned JSON form of a {@link ProbeReport}: what {@code --json} prints, what {@code
+ * --result-file} writes, and what a probe pod leaves as its termination message. Under a size bound
+ * (a kubelet keeps 4096 bytes) the least important facts go first; the state and reason of every
+ * target are the last thing to be dropped, and a count says how many results were left out.
+ */
+public final class ReportCodec {
+  public static final int VERSION = 1;
+
+  /** The kubelet's limit for a container's termination message. */
+  public static final int TERMINATION_MESSAGE_LIMIT = 4096;
+
+  /** Larger documents are refused before parsing. */
+  public static final int MAX_DECODE_BYTES = 64 * 1024;
+
+  /** Loaded on first decode only: the probe, which only encodes, never pays for Jackson. */
+  private static final class Parser {
+    static final ObjectMapper MAPPER =
+        JsonMapper.builder().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION).build();
+
+    static {
+      MAPPER
+          .getFactory()
+          .setStreamReadConstraints(
+              StreamReadConstraints.builder().maxNestingDepth(16).maxStringLength(8192).build());
+    }
+  }
+
+  /**
+   * How much detail survives, from everything down to state and reason only. Each level keeps what
+   * the operator's status shows longest: TLS version, certificate expiry and issuer.
+   */
+  private enum Detail {
+    FULL,
+    NO_CAPABILITIES,
+    NO_GREETING,
+    NO_CERT_SUBJECT,
+    SHORT,
+    MINIMAL
+  }
+
+  private ReportCodec() {}
+
+  /** The whole report, nothing left out. */
+  public static String encode(ProbeReport report) {
+    return write(report, Detail.FULL, report.results().size(), report.truncated());
+  }
+
+  /** The report in at most {@code maxBytes} UTF-8 bytes, dropping detail and then results. */
+  public static String encode(ProbeReport report, int maxBytes) {
+    int all = report.results().size();
+    for (Detail detail : Detail.values()) {
+      String json = write(report, detail, all, report.truncated());
+      if (fits(json, maxBytes)) {
+        return json;
+      }
+    }
+    for (int keep = all - 1; keep >= 0; keep--) {
+      String json = write(report, Detail.MINIMAL, keep, report.truncated() + all - keep);
+      if (fits(json, maxBytes)) {
+        return json;
+      }
+    }
+    throw new IllegalArgumentException("a report cannot fit in " + maxBytes + " bytes");
+  }
+
+  private static boolean fits(String json, int maxBytes) {
+    // Cheap check first: a char is at most 3 UTF-8 bytes here (no unpaired surrogates survive
+    // Text).
+    return json.length() * 3 <= maxBytes
+        || json.getBytes(StandardCharsets.UTF_8).length <= maxBytes;
+  }
+
+  private static String write(ProbeReport report, Detail detail, int keep, int truncated) {
+    JsonWriter w = new JsonWriter().beginObject();
+    w.field("v", VERSION);
+    w.field("subject", report.subject());
+    if (report.mx()) {
+      w.name("mx").value(true);
+    }
+    w.field("at", report.startedAt().toString());
+    report
+        .recommended()
+        .ifPresent(r -> w.field("recommended", r.port() + "/" + r.mode().displayName()));
+    w.name("results").beginArray();
+    for (ProbeResult r : report.results().subList(0, keep)) {
+      writeResult(w, r, report.subject(), detail);
+    }
+    w.endArray();
+    if (truncated > 0) {
+      w.field("truncated", truncated);
+    }
+    return w.endObject().toString();
+  }
+
+  private static void writeResult(JsonWriter w, ProbeResult r, String subject, Detail detail) {
+    boolean full = detail == Detail.FULL;
+    boolean keepCaps = detail.compareTo(Detail.NO_CAPABILITIES) < 0;
+    boolean keepGreeting = detail.compareTo(Detail.NO_GREETING) < 0;
+    boolean keepSubject = detail.compareTo(Detail.NO_CERT_SUBJECT) < 0;
+    boolean keepTimings = detail.compareTo(Detail.SHORT) < 0;
+    boolean minimal = detail == Detail.MINIMAL;
+
+    w.beginObject();
+    if (!r.host().equals(subject)) {
+      w.field("host", r.host());
+    }
+    w.field("port", r.target().port());
+    w.field("mode", r.target().mode().displayName());
+    w.field("expect", camel(r.target().expect().name()));
+    if (r.family() != IpFamily.ANY) {
+      w.field("family", r.family().name().toLowerCase(Locale.ROOT));
+    }
+    w.field("reason", r.reason().displayName());
+    w.field(
+        "message",
+        minimal
+            ? Text.sanitize(r.message(), 40)
+            : keepTimings ? r.message() : Text.sanitize(r.message(), 100));
+    if (r.negotiated() != null) {
+      w.field("negotiated", r.negotiated().displayName());
+    }
+    if (!minimal) {
+      w.field("address", r.address());
+    }
+    if (full) {
+      w.field("addresses", r.addresses());
+    }
+    if (!r.timings().isEmpty() && !minimal) {
+      w.name("ms").beginObject();
+      for (Map.Entry<Phase, Duration> t : r.timings().entrySet()) {
+        if (keepTimings || t.getKey() == Phase.TOTAL || t.getKey() == Phase.CONNECT) {
+          w.field(t.getKey().key(), t.getValue().toMillis());
+        }
+      }
+      w.endObject();
+    }
+    if (keepGreeting) {
+      w.field("greeting", r.greeting());
+    }
+    if (keepCaps) {
+      w.field("capabilities", r.capabilities());
+      w.field("tlsCapabilities", r.tlsCapabilities());
+    }
+    if (!minimal) {
+      w.field("auth", r.authMechanisms());
+    }
+    if (r.authenticated() != null) {
+      w.name("authenticated").value(r.authenticated());
+    }
+    TlsFacts tls = r.tls();
+    if (tls != null) {
+      w.name("tls").beginObject();
+      w.field("protocol", tls.protocol());
+      if (!minimal) {
+        w.field("cipher", tls.cipherSuite());
+      }
+      CertificateFacts c = tls.certificate();
+      if (c != null) {
+        if (keepSubject) {
+          w.field("subject", c.subject());
+          w.field("sans", c.subjectAltNames());
+          w.field("notBefore", c.notBefore().getEpochSecond());
+        }
+        if (!minimal) {
+          w.field("issuer", Text.sanitize(c.issuer(), keepTimings ? 200 : 80));
+        }
+        w.field("notAfter", c.notAfter().getEpochSecond());
+      }
+      w.endObject();
+    }
+    w.endObject();
+  }
+
+  /** Reads a report; anything that is not a valid version-1 report is refused with a reason. */
+  public static ProbeReport decode(String json) throws MalformedReportException {
+    if (json == null || json.isBlank()) {
+      throw new MalformedReportException("empty result");
+    }
+    if (json.length() > MAX_DECODE_BYTES) {
+      throw new MalformedReportException("result larger than " + MAX_DECODE_BYTES + " bytes");
+    }
+    JsonNode root;
+    try {
+      root = Parser.MAPPER.readTree(json);
+    } catch (JsonProcessingException e) {
+      throw new MalformedReportException("result is not JSON: " + e.getOriginalMessage());
+    }
+    if (root == null || !root.isObject()) {
+      throw new MalformedReportException("result is not a JSON object");
+    }
+    JsonNode version = root.get("v");
+    if (version == null || !version.isInt() || version.intValue() != VERSION) {
+      throw new MalformedReportException(
+          "unsupported result version " + version + " (expected " + VERSION + ")");
+    }
+    String subject = text(root, "subject", true);
+    Instant at;
+    try {
+      at = Instant.parse(text(root, "at", true));
+    } catch (DateTimeParseException e) {
+      throw new MalformedReportException("'at' is not an ISO-8601 instant");
+    }
+    JsonNode results = root.get("results");
+    if (results == null || !results.isArray()) {
+      throw new MalformedReportException("'results' must be an array");
+    }
+    List<ProbeResult> decoded = new ArrayList<>();
+    for (JsonNode r : results) {
+      decoded.add(decodeResult(r, subject));
+    }
+    JsonNode mx = root.get("mx");
+    int truncated = (int) number(root, "truncated", 0, 0, Integer.MAX_VALUE);
+    return new ProbeReport(subject, mx != null && mx.asBoolean(false), at, decoded, truncated);
+  }
+
+  private static ProbeResult decodeResult(JsonNode r, String subject)
+      throws MalformedReportException {
+    if (!r.isObject()) {
+      throw new MalformedReportException("each result must be an object");
+    }
+    String host = text(r, "host", false);
+    int port = (int) number(r, "port", -1, 1, 65535);
+    if (port < 0) {
+      throw new MalformedReportException("a result has no 'port'");
+    }
+    TlsMode mode = mode(text(r, "mode", true));
+    Expectation expect;
+    try {
+      expect = Expectation.parse(text(r, "expect", true));
+    } catch (IllegalArgumentException e) {
+      throw new MalformedReportException(e.getMessage());
+    }
+    String familyText = text(r, "family", false);
+    IpFamily family;
+    if (familyText == null) {
+      family = IpFamily.ANY;
+    } else if (familyText.equals("v4") || familyText.equals("v6")) {
+      family = IpFamily.parse(familyText);
+    } else {
+      throw new MalformedReportException("unknown family '" + familyText + "'");
+    }
+    Reason reason;
+    try {
+      reason = Reason.fromDisplayName(text(r, "reason", true));
+    } catch (IllegalArgumentException e) {
+      throw new MalformedReportException(e.getMessage());
+    }
+    String negotiated = text(r, "negotiated", false);
+    EnumMap<Phase, Duration> timings = new EnumMap<>(Phase.class);
+    JsonNode ms = r.get("ms");
+    if (ms != null) {
+      if (!ms.isObject()) {
+        throw new MalformedReportException("'ms' must be an object");
+      }
+      Iterator<Map.Entry<String, JsonNode>> it = ms.fields();
+      while (it.hasNext()) {
+        Map.Entry<String, JsonNode> e = it.next();
+        Phase phase;
+        try {
+          phase = Phase.fromKey(e.getKey());
+        } catch (IllegalArgumentException x) {
+          continue; // a phase a newer probe measures; nothing to do with it here
+        }
+        if (!e.getValue().canConvertToLong() || e.getValue().longValue() < 0) {
+          throw new MalformedReportException(
+              "timing '" + e.getKey() + "' must be a non-negative number");
+        }
+        timings.put(phase, Duration.ofMillis(e.getValue().longValue()));
+      }
+    }
+    TlsFacts tls = null;
+    JsonNode t = r.get("tls");
+    if (t != null) {
+      if (!t.isObject()) {
+        throw new MalformedReportException("'tls' must be an object");
+      }
+      CertificateFacts cert = null;
+      if (t.has("notAfter")) {
+        cert =
+            new CertificateFacts(
+                text(t, "subject", false),
+                text(t, "issuer", false),
+                texts(t, "sans"),
+                t.has("notBefore") ? instant(t, "notBefore") : null,
+                instant(t, "notAfter"));
+      }
+      tls = new TlsFacts(text(t, "protocol", false), text(t, "cipher", false), cert);
+    }
+    JsonNode authenticated = r.get("authenticated");
+    if (authenticated != null && !authenticated.isBoolean()) {
+      throw new MalformedReportException("'authenticated' must be true or false");
+    }
+    return new ProbeResult(
+        host == null ? subject : host,
+        new ProbeTarget(port, mode, expect),
+        family,
+        reason,
+        text(r, "message", false),
+        texts(r, "addresses"),
+        text(r, "address", false),
+        negotiated == null ? null : mode(negotiated),
+        timings,
+        text(r, "greeting", false),
+        texts(r, "capabilities"),
+        texts(r, "tlsCapabilities"),
+        texts(r, "auth"),
+        tls,
+        authenticated == null ? null : authenticated.booleanValue());
+  }
+
+  private static TlsMode mode(String displayName) throws MalformedReportException {
+    for (TlsMode m : TlsMode.values()) {
+      if (m.displayName().equals(displayName)) {
+        return m;
+      }
+    }
+    throw new MalformedReportException("unknown TLS mode '" + displayName + "'");
+  }
+
+  private static String text(JsonNode node, String field, boolean required)
+      throws MalformedReportException {
+    JsonNode v = node.get(field);
+    if (v == null || v.isNull()) {
+      if (required) {
+        throw new MalformedReportException("missing '" + field + "'");
+      }
+      return null;
+    }
+    if (!v.isTextual()) {
+      throw new MalformedReportException("'" + field + "' must be a string");
+    }
+    return v.textValue();
+  }
+
+  private static List<String> texts(JsonNode node, String field) throws MalformedReportException {
+    JsonNode v = node.get(field);
+    if (v == null) {
+      return List.of();
+    }
+    if (!v.isArray()) {
+      throw new MalformedReportException("'" + field + "' must be an array of strings");
+    }
+    List<String> out = new ArrayList<>();
+    for (JsonNode e : v) {
+      if (!e.isTextual()) {
+        throw new MalformedReportException("'" + field + "' must be an array of strings");
+      }
+      out.add(e.textValue());
+    }
+    return out;
+  }
+
+  private static long number(JsonNode node, String field, long absent, long min, long max)
+      throws MalformedReportException {
+    JsonNode v = node.get(field);
+    if (v == null) {
+      return absent;
+    }
+    if (!v.isIntegralNumber()
+        || !v.canConvertToLong()
+        || v.longValue() < min
+        || v.longValue() > max) {
+      throw new MalformedReportException(
+          "'" + field + "' must be a whole number from " + min + " to " + max);
+    }
+    return v.longValue();
+  }
+
+  private static Instant instant(JsonNode node, String field) throws MalformedReportException {
+    // Seconds between year 0 and 9999 keep Instant arithmetic (days left) safe.
+    return Instant.ofEpochSecond(number(node, field, 0, -62_135_596_800L, 253_402_300_799L));
+  }
+
+  private static String camel(String constant) {
+    return constant.charAt(0) + constant.substring(1).toLowerCase(Locale.ROOT);
+  }
+}
