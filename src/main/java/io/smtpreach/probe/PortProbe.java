@@ -432,16 +432,23 @@ final class PortProbe {
   }
 
   private SmtpReply read(Step step, Duration timeout) throws ProbeFailure {
+    boolean cut = deadline.cuts(timeout);
     try {
       socket.setSoTimeout(deadline.boundMillis(timeout));
       return reader.read();
     } catch (IOException e) {
-      throw readFailure(e, step, timeout);
+      throw readFailure(e, step, cut ? options.timeout() : timeout);
     }
   }
 
   private ProbeFailure readFailure(IOException e, Step step, Duration timeout) {
-    String limit = Durations.format(deadline.cuts(timeout) ? options.timeout() : timeout);
+    // The greeting wait is measured from connect, so its limit is the read timeout, not what was
+    // left.
+    Duration shown =
+        step == Step.GREETING && timeout.compareTo(options.readTimeout()) < 0
+            ? options.readTimeout()
+            : timeout;
+    String limit = Durations.format(shown);
     if (e instanceof ReplyTooLongException t) {
       return new ProbeFailure(
           Reason.REPLY_TOO_LONG, step.label + " reply too long: " + t.getMessage());
