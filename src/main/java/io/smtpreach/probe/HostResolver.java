@@ -1,37 +1,48 @@
 package io.smtpreach.probe;
 
+import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.net.InetAddress;
+import java.net.SocketTimeoutException;
 import java.net.UnknownHostException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
+import java.util.concurrent.TimeoutException;
 import org.xbill.DNS.AAAARecord;
 import org.xbill.DNS.ARecord;
 import org.xbill.DNS.Address;
 import org.xbill.DNS.Cache;
+import org.xbill.DNS.EDNSOption;
 import org.xbill.DNS.ExtendedResolver;
 import org.xbill.DNS.Lookup;
 import org.xbill.DNS.MXRecord;
+import org.xbill.DNS.Message;
 import org.xbill.DNS.Name;
 import org.xbill.DNS.Record;
 import org.xbill.DNS.Resolver;
 import org.xbill.DNS.SimpleResolver;
+import org.xbill.DNS.TSIG;
 import org.xbill.DNS.TextParseException;
 import org.xbill.DNS.Type;
 
 /**
  * Resolves host names and MX records with dnsjava, which (unlike {@link InetAddress}) tells a name
  * that does not exist from a server that did not answer, and honours a per-query deadline. It reads
- * /etc/resolv.conf (search list and ndots included) and /etc/hosts as the system resolver does.
+ * /etc/resolv.conf (search list and ndots included) and /etc/hosts as the system resolver does; a
+ * chosen DNS server is asked about the name exactly as given, without the local search list.
  */
 final class HostResolver {
   /** An MX host and its preference. */
   record MxHost(int preference, String host) {}
 
   private final Resolver resolver;
+  private final boolean useSearchList;
   private final Cache cache = new Cache();
   private final Executor executor;
 
@@ -42,7 +53,10 @@ final class HostResolver {
             ? new ExtendedResolver()
             : new SimpleResolver(options.dnsServer());
     r.setTimeout(options.dnsTimeout());
-    this.resolver = r;
+    this.resolver = new TimeoutReportingResolver(r);
+    // The search list belongs to the local resolver (in a pod: the namespace's cluster domains,
+    // with ndots:5); a server the user chose is asked about the name itself, as dig @server does.
+    this.useSearchList = options.dnsServer() == null;
   }
 
   /** True for IPv4 and IPv6 literals, which need no DNS. */
@@ -131,6 +145,9 @@ final class HostResolver {
       Lookup lookup = new Lookup(host, type);
       lookup.setResolver(resolver);
       lookup.setCache(cache);
+      if (!useSearchList) {
+        lookup.setSearchPath((String[]) null);
+      }
       Record[] records = lookup.run();
       return new Answer(
           lookup.getResult(), lookup.getErrorString(), records == null ? new Record[0] : records);
@@ -182,6 +199,84 @@ final class HostResolver {
       case V6 -> "IPv6";
       default -> "IP";
     };
+  }
+
+  /**
+   * Makes query timeouts look like timeouts to {@link Lookup}, which counts only an {@link
+   * InterruptedIOException} as one: dnsjava 3.6 resolvers report a query that got no answer in time
+   * as a plain IOException ("Timed out while trying to resolve ...", or one caused by a {@link
+   * TimeoutException}), which Lookup would call a "network error".
+   */
+  private static final class TimeoutReportingResolver implements Resolver {
+    private final Resolver delegate;
+
+    TimeoutReportingResolver(Resolver delegate) {
+      this.delegate = delegate;
+    }
+
+    @Override
+    public Message send(Message query) throws IOException {
+      try {
+        return delegate.send(query);
+      } catch (InterruptedIOException e) {
+        throw e;
+      } catch (IOException e) {
+        boolean timedOut =
+            e.getCause() instanceof TimeoutException
+                || (e.getMessage() != null && e.getMessage().startsWith("Timed out"));
+        if (!timedOut) {
+          throw e;
+        }
+        SocketTimeoutException timeout = new SocketTimeoutException(e.getMessage());
+        timeout.initCause(e);
+        throw timeout;
+      }
+    }
+
+    @Override
+    public CompletionStage<Message> sendAsync(Message query) {
+      return delegate.sendAsync(query);
+    }
+
+    @Override
+    public CompletionStage<Message> sendAsync(Message query, Executor executor) {
+      return delegate.sendAsync(query, executor);
+    }
+
+    @Override
+    public void setPort(int port) {
+      delegate.setPort(port);
+    }
+
+    @Override
+    public void setTCP(boolean flag) {
+      delegate.setTCP(flag);
+    }
+
+    @Override
+    public void setIgnoreTruncation(boolean flag) {
+      delegate.setIgnoreTruncation(flag);
+    }
+
+    @Override
+    public void setEDNS(int version, int payloadSize, int flags, List<EDNSOption> options) {
+      delegate.setEDNS(version, payloadSize, flags, options);
+    }
+
+    @Override
+    public void setTSIGKey(TSIG key) {
+      delegate.setTSIGKey(key);
+    }
+
+    @Override
+    public void setTimeout(Duration timeout) {
+      delegate.setTimeout(timeout);
+    }
+
+    @Override
+    public Duration getTimeout() {
+      return delegate.getTimeout();
+    }
   }
 
   private static String strip(String host) {

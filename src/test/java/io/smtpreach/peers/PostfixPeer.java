@@ -14,7 +14,7 @@ import org.junit.jupiter.api.extension.ParameterResolver;
  */
 public final class PostfixPeer implements BeforeAllCallback, ParameterResolver {
   /** Must be traversable by the postfix user, so not a 0700 temporary directory. */
-  private static final Path DIR = Path.of("/tmp/smtp-reach-test-postfix");
+  private static final Path DIR = Path.of("/tmp/smtp-reach-postfix");
 
   public static final String HOST = "127.0.0.1";
   public static final String USER = "probe@smtp.test";

@@ -1,0 +1,163 @@
+package io.smtpreach.cli;
+
+import static io.smtpreach.peers.FaultServer.SmtpScript.plain;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.smtpreach.peers.FaultServer;
+import io.smtpreach.peers.ProjectPaths;
+import io.smtpreach.peers.TestCertificates;
+import io.smtpreach.probe.ProbeReport;
+import io.smtpreach.probe.Reason;
+import io.smtpreach.probe.ReportCodec;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The command as a user runs it: a separate JVM, its output and its exit code. */
+class ProbeCommandTest {
+  @TempDir Path tmp;
+
+  record Run(int exitCode, String stdout, String stderr) {}
+
+  static Run smtpReach(Map<String, String> env, String... args) throws Exception {
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(ProjectPaths.java(), "-cp", ProjectPaths.classPath(), "io.smtpreach.cli.Main"));
+    cmd.addAll(List.of(args));
+    ProcessBuilder pb = new ProcessBuilder(cmd);
+    pb.environment().putAll(env);
+    Path out = Files.createTempFile("smtp-reach-out", ".txt");
+    Path err = Files.createTempFile("smtp-reach-err", ".txt");
+    Process p = pb.redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+    assertThat(p.waitFor(60, TimeUnit.SECONDS)).as("command finished").isTrue();
+    return new Run(p.exitValue(), Files.readString(out), Files.readString(err));
+  }
+
+  static int closedPort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+
+  @Test
+  void aRefusedPortExitsOneAndTheTableSaysWhy() throws Exception {
+    int port = closedPort();
+    Run run = smtpReach(Map.of(), "probe", "127.0.0.1", "-p", port + ":starttls");
+    assertThat(run.exitCode()).isEqualTo(ExitCodes.NOT_AS_EXPECTED);
+    assertThat(run.stdout())
+        .contains("PORT", "STATE", "REASON")
+        .contains(port + "  StartTLS")
+        .contains("Refused !", "ConnectionRefused")
+        .contains("Recommended: none");
+  }
+
+  @Test
+  void aPortExpectedBlockedThatIsClosedIsAsExpected() throws Exception {
+    Run run =
+        smtpReach(
+            Map.of(), "probe", "127.0.0.1", "-p", closedPort() + ":starttls:blocked", "--json");
+    assertThat(run.exitCode()).isEqualTo(ExitCodes.AS_EXPECTED);
+    ProbeReport report = ReportCodec.decode(run.stdout().strip());
+    assertThat(report.results().get(0).reason()).isEqualTo(Reason.CONNECTION_REFUSED);
+  }
+
+  @Test
+  void usageErrorsExitTwoWithAClearMessage() throws Exception {
+    Run badPort = smtpReach(Map.of(), "probe", "127.0.0.1", "-p", "99999");
+    assertThat(badPort.exitCode()).isEqualTo(ExitCodes.USAGE);
+    assertThat(badPort.stderr()).contains("port 99999 is outside 1-65535");
+
+    Run noHost = smtpReach(Map.of(), "probe");
+    assertThat(noHost.exitCode()).isEqualTo(ExitCodes.USAGE);
+    assertThat(noHost.stderr()).contains("HOST");
+
+    Run badTimeout = smtpReach(Map.of(), "probe", "127.0.0.1", "--connect-timeout", "soon");
+    assertThat(badTimeout.exitCode()).isEqualTo(ExitCodes.USAGE);
+    assertThat(badTimeout.stderr()).contains("'soon' is not a duration");
+
+    Run missingCa = smtpReach(Map.of(), "probe", "127.0.0.1", "--ca-file", "/nonexistent/ca.pem");
+    assertThat(missingCa.exitCode()).isEqualTo(ExitCodes.USAGE);
+    assertThat(missingCa.stderr()).contains("cannot read CA file");
+  }
+
+  @Test
+  void theResultFileIsBoundedAndDecodes() throws Exception {
+    List<String> args =
+        new ArrayList<>(
+            List.of("probe", "127.0.0.1", "--result-file", tmp.resolve("result.json").toString()));
+    for (int i = 0; i < 32; i++) {
+      args.add("-p");
+      args.add(closedPort() + ":starttls");
+    }
+    Run run = smtpReach(Map.of(), args.toArray(String[]::new));
+    assertThat(run.exitCode()).isEqualTo(ExitCodes.NOT_AS_EXPECTED);
+    byte[] file = Files.readAllBytes(tmp.resolve("result.json"));
+    assertThat(file.length).isLessThanOrEqualTo(ReportCodec.TERMINATION_MESSAGE_LIMIT);
+    ProbeReport report = ReportCodec.decode(new String(file, StandardCharsets.UTF_8));
+    assertThat(report.results().size() + report.truncated()).isEqualTo(32);
+  }
+
+  @Test
+  void thePasswordFromTheEnvironmentIsNeverPrinted() throws Exception {
+    TestCertificates ca = TestCertificates.newCa("cli CA");
+    ca.writeCaPem(tmp.resolve("ca.pem"));
+    String password = "s3cret-never-printed";
+    var tls = ca.issue("fault.test", List.of("fault.test"), 30).serverContext();
+    try (FaultServer server =
+        FaultServer.start(
+            FaultServer.smtp(
+                plain().capabilities("STARTTLS", "AUTH PLAIN").startTls("220 go ahead", tls)))) {
+      Map<String, String> env =
+          Map.of(ProbeCommand.ENV_USERNAME, "alice", ProbeCommand.ENV_PASSWORD, password);
+      String[] common = {
+        "probe",
+        "127.0.0.1",
+        "-p",
+        server.port() + ":starttls",
+        "--server-name",
+        "fault.test",
+        "--ca-file",
+        tmp.resolve("ca.pem").toString()
+      };
+      Run table = smtpReach(env, common);
+      Run json =
+          smtpReach(
+              env, concat(common, "--json", "--result-file", tmp.resolve("r.json").toString()));
+
+      assertThat(table.stdout()).contains("AuthFailed").contains("alice");
+      assertThat(json.stdout()).contains("AuthFailed");
+      for (String text :
+          List.of(
+              table.stdout(),
+              table.stderr(),
+              json.stdout(),
+              json.stderr(),
+              Files.readString(tmp.resolve("r.json")))) {
+        assertThat(text)
+            .doesNotContain(password)
+            .doesNotContain(java.util.Base64.getEncoder().encodeToString(password.getBytes()));
+      }
+    }
+  }
+
+  @Test
+  void helpListsTheExitCodes() throws Exception {
+    Run run = smtpReach(Map.of(), "probe", "--help");
+    assertThat(run.exitCode()).isZero();
+    assertThat(run.stdout()).contains("Exit codes:", "some port not as expected", "--result-file");
+  }
+
+  private static String[] concat(String[] a, String... b) {
+    List<String> all = new ArrayList<>(List.of(a));
+    all.addAll(List.of(b));
+    return all.toArray(String[]::new);
+  }
+}
