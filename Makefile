@@ -1,0 +1,39 @@
+# smtp-reach: the README's commands. Each target installs what it needs.
+SHELL := /bin/bash
+MVN := ./mvnw -B
+PEER_DIR := /tmp/smtp-reach-postfix
+
+.PHONY: help deps build test demo fuzz bench-probe fmt peer-up peer-down clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+deps: ## Install the Debian packages tests and demo use (postfix, iptables, ...)
+	@hack/install-deps.sh
+
+build: ## Compile and package (target/quarkus-app), no tests
+	$(MVN) package -DskipTests
+
+test: deps ## Every test: unit, real Postfix, iptables namespaces, fuzz regression, format check
+	$(MVN) verify
+
+demo: deps build ## Probe a local Postfix: all ports, a mode mismatch, and 587 dropped by iptables
+	@hack/demo.sh
+
+fuzz: ## Fuzz the SMTP reply reader and the result decoder (JAZZER_FUZZ=1)
+	JAZZER_FUZZ=1 $(MVN) test -Dtest='*FuzzTest' -Dspotless.check.skip=true -Dsurefire.failIfNoSpecifiedTests=false
+
+bench-probe: deps build ## Our probe vs check_smtp and swaks against the same Postfix
+	@hack/bench-probe.sh
+
+fmt: ## Format the Java sources (the build checks this)
+	$(MVN) spotless:apply
+
+peer-up: deps ## Start the test Postfix on 25/587/465/2525
+	@hack/postfix-peer.sh start $(PEER_DIR)
+
+peer-down: ## Stop the test Postfix
+	@hack/postfix-peer.sh stop $(PEER_DIR)
+
+clean:
+	$(MVN) clean
