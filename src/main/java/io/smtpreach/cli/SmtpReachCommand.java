@@ -9,14 +9,7 @@ import picocli.CommandLine.Command;
     versionProvider = VersionProvider.class,
     description =
         "Tells whether SMTP servers can be reached on each port and TLS mode, and why not.",
-    subcommands = {ProbeCommand.class},
-    exitCodeListHeading = "%nExit codes:%n",
-    exitCodeList = {
-      "0:every port as expected",
-      "1:some port not as expected",
-      "2:usage error",
-      "3:the probe could not run"
-    })
+    subcommands = {ProbeCommand.class})
 public final class SmtpReachCommand implements Runnable {
   @Override
   public void run() {

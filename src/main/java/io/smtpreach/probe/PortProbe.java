@@ -104,7 +104,9 @@ final class PortProbe {
   }
 
   private ProbeResult finish(Reason reason, String message) {
-    result.timing(Phase.TOTAL, Duration.ofNanos(System.nanoTime() - startNanos));
+    // The total includes the host's DNS lookup, done once before the ports were probed.
+    Duration dialogue = Duration.ofNanos(System.nanoTime() - startNanos);
+    result.timing(Phase.TOTAL, dialogue.plus(result.timing(Phase.DNS)));
     return result.build(reason, message);
   }
 

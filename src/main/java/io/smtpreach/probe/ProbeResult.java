@@ -116,6 +116,11 @@ public record ProbeResult(
       return this;
     }
 
+    /** A phase measured so far, or zero. */
+    public Duration timing(Phase phase) {
+      return timings.getOrDefault(phase, Duration.ZERO);
+    }
+
     public Builder timing(Phase phase, Duration value) {
       timings.put(phase, value);
       return this;
