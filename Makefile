@@ -2,8 +2,9 @@
 SHELL := /bin/bash
 MVN := ./mvnw -B
 PEER_DIR := /tmp/smtp-reach-postfix
+CLUSTER_DIR := $(HOME)/.cache/smtp-reach/local-cluster
 
-.PHONY: help deps build test demo fuzz bench-probe fmt peer-up peer-down clean
+.PHONY: help deps build test demo fuzz bench-probe fmt peer-up peer-down cluster-up cluster-down clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -34,6 +35,16 @@ peer-up: deps ## Start the test Postfix on 25/587/465/2525
 
 peer-down: ## Stop the test Postfix
 	@hack/postfix-peer.sh stop $(PEER_DIR)
+
+cluster-up: ## Start a local Kubernetes control plane and two process nodes (zone-a, zone-b)
+	@hack/local-cluster.sh up $(CLUSTER_DIR) >/dev/null
+	@hack/local-cluster.sh nodes-up $(CLUSTER_DIR)
+	@echo "kubeconfig: $(CLUSTER_DIR)/admin.kubeconfig"
+	@echo "export KUBECONFIG=$(CLUSTER_DIR)/admin.kubeconfig"
+	@echo "kubectl: $$(hack/control-plane.sh bin-dir)/kubectl"
+
+cluster-down: ## Stop the local cluster and its process nodes
+	@hack/local-cluster.sh down $(CLUSTER_DIR)
 
 clean:
 	$(MVN) clean

@@ -51,11 +51,13 @@ import picocli.CommandLine.Spec;
     footerHeading = "%nEnvironment:%n",
     footer = {
       "  SMTP_REACH_AUTH_USERNAME, SMTP_REACH_AUTH_PASSWORD  credential for the AUTH check"
-          + " (the password is never printed)"
+          + " (the password is never printed)",
+      "  SMTP_REACH_CA_BUNDLE  extra trusted CA certificates as PEM text (as --ca-file)"
     })
 public final class ProbeCommand implements Callable<Integer> {
   static final String ENV_USERNAME = "SMTP_REACH_AUTH_USERNAME";
   static final String ENV_PASSWORD = "SMTP_REACH_AUTH_PASSWORD";
+  static final String ENV_CA_BUNDLE = "SMTP_REACH_CA_BUNDLE";
 
   @Spec CommandSpec spec;
 
@@ -184,10 +186,7 @@ public final class ProbeCommand implements Callable<Integer> {
     List<ProbeTarget> targets = targets();
     ProbeReport report;
     try (SmtpProber prober = new SmtpProber(options)) {
-      report =
-          subject.mxDomain != null
-              ? prober.probeMx(subject.mxDomain)
-              : prober.probe(subject.host, targets);
+      report = subject.mxDomain != null ? mx(prober, targets) : prober.probe(subject.host, targets);
     } catch (IllegalArgumentException e) {
       throw new ParameterException(spec.commandLine(), e.getMessage());
     }
@@ -205,6 +204,18 @@ public final class ProbeCommand implements Callable<Integer> {
     }
     out.flush();
     return report.allAsExpected() ? ExitCodes.AS_EXPECTED : ExitCodes.NOT_AS_EXPECTED;
+  }
+
+  /** MX mode probes port 25 only; a -p 25:MODE:EXPECT sets how. */
+  private ProbeReport mx(SmtpProber prober, List<ProbeTarget> targets) {
+    if (ports.isEmpty()) {
+      return prober.probeMx(subject.mxDomain);
+    }
+    if (targets.size() != 1 || targets.get(0).port() != 25) {
+      throw new ParameterException(
+          spec.commandLine(), "with --mx only port 25 can be given (-p 25:MODE:EXPECT)");
+    }
+    return prober.probeMx(subject.mxDomain, targets.get(0));
   }
 
   private List<ProbeTarget> targets() {
@@ -234,7 +245,8 @@ public final class ProbeCommand implements Callable<Integer> {
             .dnsTimeout(duration(dnsTimeout))
             .insecure(insecure)
             .serverName(serverName)
-            .caBundle(caFile);
+            .caBundle(caFile)
+            .caBundlePem(environment.get(ENV_CA_BUNDLE));
     parse(() -> b.ehloName(ehloName));
     b.minTlsVersion(parse(() -> TlsVersion.parse(minTls)));
     b.ipFamily(parse(() -> IpFamily.parse(ipFamily)));

@@ -1,7 +1,9 @@
 package io.smtpreach.probe;
 
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
@@ -36,25 +38,38 @@ final class CertificateVerifier {
     this.trustManagers = trustManagers;
   }
 
-  /** System trust, plus every certificate of {@code caBundle} (PEM) when given. */
-  static CertificateVerifier load(Path caBundle) throws IOException, GeneralSecurityException {
+  /**
+   * System trust, plus every certificate of {@code caBundle} (a PEM file) and of {@code caPem} (PEM
+   * text) when given.
+   */
+  static CertificateVerifier load(Path caBundle, String caPem)
+      throws IOException, GeneralSecurityException {
     List<X509TrustManager> managers = new ArrayList<>();
     managers.add(trustManager(null));
     if (caBundle != null) {
-      KeyStore store = KeyStore.getInstance(KeyStore.getDefaultType());
-      store.load(null, null);
-      int i = 0;
       try (InputStream in = Files.newInputStream(caBundle)) {
-        for (Certificate c : CertificateFactory.getInstance("X.509").generateCertificates(in)) {
-          store.setCertificateEntry("extra-" + i++, c);
-        }
+        managers.add(trustManager(extraCertificates(in, caBundle.toString())));
       }
-      if (i == 0) {
-        throw new CertificateException("no certificate found in " + caBundle);
-      }
-      managers.add(trustManager(store));
+    }
+    if (caPem != null) {
+      InputStream in = new ByteArrayInputStream(caPem.getBytes(StandardCharsets.US_ASCII));
+      managers.add(trustManager(extraCertificates(in, "the CA bundle text")));
     }
     return new CertificateVerifier(managers);
+  }
+
+  private static KeyStore extraCertificates(InputStream in, String where)
+      throws IOException, GeneralSecurityException {
+    KeyStore store = KeyStore.getInstance(KeyStore.getDefaultType());
+    store.load(null, null);
+    int i = 0;
+    for (Certificate c : CertificateFactory.getInstance("X.509").generateCertificates(in)) {
+      store.setCertificateEntry("extra-" + i++, c);
+    }
+    if (i == 0) {
+      throw new CertificateException("no certificate found in " + where);
+    }
+    return store;
   }
 
   Optional<Failure> verify(List<X509Certificate> chain, String expectedName, Instant now) {

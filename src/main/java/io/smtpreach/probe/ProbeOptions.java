@@ -15,7 +15,9 @@ import java.time.Duration;
  *     is waiting for a TLS ClientHello (implicit TLS); the first connection keeps waiting meanwhile
  * @param ehloName the name sent with EHLO
  * @param serverName SNI and the name the certificate must match; null means the probed host
- * @param caBundle extra trusted CAs (PEM), on top of the system trust; may be null
+ * @param caBundle a file of extra trusted CAs (PEM), on top of the system trust; may be null
+ * @param caBundlePem extra trusted CAs as PEM text (from an environment variable in probe pods);
+ *     may be null
  * @param insecure accept any certificate (the facts are still reported)
  * @param minTlsVersion the oldest TLS version offered
  * @param ipFamily which address family to use
@@ -31,6 +33,7 @@ public record ProbeOptions(
     String ehloName,
     String serverName,
     Path caBundle,
+    String caBundlePem,
     boolean insecure,
     TlsVersion minTlsVersion,
     IpFamily ipFamily,
@@ -57,6 +60,7 @@ public record ProbeOptions(
     b.ehloName = ehloName;
     b.serverName = serverName;
     b.caBundle = caBundle;
+    b.caBundlePem = caBundlePem;
     b.insecure = insecure;
     b.minTlsVersion = minTlsVersion;
     b.ipFamily = ipFamily;
@@ -75,6 +79,7 @@ public record ProbeOptions(
     private String ehloName = DEFAULT_EHLO_NAME;
     private String serverName;
     private Path caBundle;
+    private String caBundlePem;
     private boolean insecure;
     private TlsVersion minTlsVersion = TlsVersion.TLS_1_2;
     private IpFamily ipFamily = IpFamily.ANY;
@@ -124,6 +129,11 @@ public record ProbeOptions(
       return this;
     }
 
+    public Builder caBundlePem(String pem) {
+      caBundlePem = pem == null || pem.isBlank() ? null : pem;
+      return this;
+    }
+
     public Builder insecure(boolean value) {
       insecure = value;
       return this;
@@ -159,6 +169,7 @@ public record ProbeOptions(
           ehloName,
           serverName,
           caBundle,
+          caBundlePem,
           insecure,
           minTlsVersion,
           ipFamily,

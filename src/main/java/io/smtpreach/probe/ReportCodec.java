@@ -29,6 +29,9 @@ public final class ReportCodec {
   /** The kubelet's limit for a container's termination message. */
   public static final int TERMINATION_MESSAGE_LIMIT = 4096;
 
+  /** The longest DNS name; a subject is shortened to this only when nothing else fits. */
+  private static final int MAX_HOST_CHARS = 253;
+
   /** Larger documents are refused before parsing. */
   public static final int MAX_DECODE_BYTES = 64 * 1024;
 
@@ -75,12 +78,32 @@ public final class ReportCodec {
       }
     }
     for (int keep = all - 1; keep >= 0; keep--) {
-      String json = write(report, Detail.MINIMAL, keep, report.truncated() + all - keep);
+      String json = write(report, Detail.MINIMAL, keep, leftOut(report, keep));
       if (fits(json, maxBytes)) {
         return json;
       }
     }
+    // Only a subject far longer than any host name is left: shorten it rather than write nothing.
+    ProbeReport shortened =
+        new ProbeReport(
+            Text.sanitize(report.subject(), MAX_HOST_CHARS),
+            report.mx(),
+            report.startedAt(),
+            report.results(),
+            report.truncated());
+    String json = write(shortened, Detail.MINIMAL, 0, leftOut(report, 0));
+    if (fits(json, maxBytes)) {
+      return json;
+    }
     throw new IllegalArgumentException("a report cannot fit in " + maxBytes + " bytes");
+  }
+
+  /**
+   * Results left out when {@code keep} are written; a decoded count may already be near the top.
+   */
+  private static int leftOut(ProbeReport report, int keep) {
+    long leftOut = (long) report.truncated() + report.results().size() - keep;
+    return (int) Math.min(leftOut, Integer.MAX_VALUE);
   }
 
   private static boolean fits(String json, int maxBytes) {
@@ -179,7 +202,10 @@ public final class ReportCodec {
         if (keepSubject) {
           w.field("subject", c.subject());
           w.field("sans", c.subjectAltNames());
-          w.field("notBefore", c.notBefore().getEpochSecond());
+          // Absent when a report bounded to SHORT detail or less was decoded.
+          if (c.notBefore() != null) {
+            w.field("notBefore", c.notBefore().getEpochSecond());
+          }
         }
         if (!minimal) {
           w.field("issuer", Text.sanitize(c.issuer(), keepTimings ? 200 : 80));

@@ -53,9 +53,13 @@ public final class SmtpProber implements AutoCloseable {
 
   /** Probes port 25 on the MX hosts of a mail domain: can this network deliver mail directly? */
   public ProbeReport probeMx(String domain) {
+    return probeMx(domain, new ProbeTarget(25, TlsMode.AUTO, Expectation.REACHABLE));
+  }
+
+  /** Probes {@code smtp} (port 25, a mode and an expectation) on each MX host of {@code domain}. */
+  public ProbeReport probeMx(String domain, ProbeTarget smtp) {
     Instant started = Instant.now();
     Deadline deadline = Deadline.after(options.timeout());
-    ProbeTarget smtp = new ProbeTarget(25, TlsMode.AUTO, Expectation.REACHABLE);
     HostResolver resolver = new HostResolver(options, executor);
     long t = System.nanoTime();
     List<HostResolver.MxHost> hosts;
@@ -130,7 +134,7 @@ public final class SmtpProber implements AutoCloseable {
 
   /** Loads an extra CA bundle at once (a bad file is a usage error); system trust on first use. */
   private static Supplier<CertificateVerifier> verifier(ProbeOptions options) {
-    if (options.caBundle() != null) {
+    if (options.caBundle() != null || options.caBundlePem() != null) {
       CertificateVerifier loaded = load(options);
       return () -> loaded;
     }
@@ -153,10 +157,11 @@ public final class SmtpProber implements AutoCloseable {
 
   private static CertificateVerifier load(ProbeOptions options) {
     try {
-      return CertificateVerifier.load(options.caBundle());
+      return CertificateVerifier.load(options.caBundle(), options.caBundlePem());
     } catch (IOException | GeneralSecurityException e) {
+      String which = options.caBundle() != null ? " " + options.caBundle() : "";
       throw new IllegalArgumentException(
-          "cannot read CA bundle " + options.caBundle() + ": " + e.getMessage(), e);
+          "cannot read CA bundle" + which + ": " + e.getMessage(), e);
     }
   }
 

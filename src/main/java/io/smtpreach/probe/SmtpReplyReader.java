@@ -14,16 +14,27 @@ import java.util.regex.Pattern;
  * that a server sending an endless line or an endless multi-line reply is cut off at once.
  */
 public final class SmtpReplyReader {
-  /** RFC 5321 allows 512 octets per reply line; real servers stay well under this. */
+  /**
+   * Bytes per reply line, its line ending included. RFC 5321 allows 512 octets per reply line; real
+   * servers stay well under this.
+   */
   public static final int MAX_LINE_BYTES = 2048;
 
   public static final int MAX_LINES = 100;
+
+  /**
+   * Bytes one reply may take, line endings included; the line that passes this is the last one
+   * read, so a reply never takes more than this plus {@link #MAX_LINE_BYTES}.
+   */
   public static final int MAX_REPLY_BYTES = 32 * 1024;
 
   private static final Pattern ENHANCED = Pattern.compile("^([245]\\.\\d{1,3}\\.\\d{1,3})(?: |$)");
 
   private final InputStream in;
   private final byte[] line = new byte[MAX_LINE_BYTES];
+
+  /** Bytes taken from the stream by the current reply. */
+  private int replyBytes;
 
   /** The stream should be buffered: it is read a byte at a time. */
   public SmtpReplyReader(InputStream in) {
@@ -41,12 +52,11 @@ public final class SmtpReplyReader {
     List<String> texts = new ArrayList<>();
     int code = -1;
     String enhanced = null;
-    int total = 0;
+    replyBytes = 0;
     while (true) {
       int length = readLine();
-      total += length;
       String text = new String(line, 0, length, StandardCharsets.UTF_8);
-      if (total > MAX_REPLY_BYTES || texts.size() >= MAX_LINES) {
+      if (replyBytes > MAX_REPLY_BYTES || texts.size() >= MAX_LINES) {
         throw new ReplyTooLongException(
             "reply longer than " + MAX_LINES + " lines or " + MAX_REPLY_BYTES + " bytes",
             Text.excerpt(text));
@@ -96,7 +106,10 @@ public final class SmtpReplyReader {
     return c >= low && c <= high;
   }
 
-  /** Reads up to LF into {@link #line}, dropping a trailing CR; returns the length. */
+  /**
+   * Reads up to LF into {@link #line}, dropping a trailing CR; returns the length. The LF must come
+   * within {@link #MAX_LINE_BYTES} bytes.
+   */
   private int readLine() throws IOException {
     int length = 0;
     while (true) {
@@ -107,10 +120,11 @@ public final class SmtpReplyReader {
                 ? "connection closed by the server"
                 : "connection closed in the middle of a reply line");
       }
+      replyBytes++;
       if (b == '\n') {
         return length > 0 && line[length - 1] == '\r' ? length - 1 : length;
       }
-      if (length == line.length) {
+      if (length == MAX_LINE_BYTES - 1) {
         throw new ReplyTooLongException(
             "reply line longer than " + MAX_LINE_BYTES + " bytes",
             Text.excerpt(new String(line, 0, 64, StandardCharsets.UTF_8)));

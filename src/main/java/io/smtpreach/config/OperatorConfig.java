@@ -1,0 +1,62 @@
+package io.smtpreach.config;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import java.time.Duration;
+import java.util.Optional;
+
+/** The operator's settings ({@code smtp-reach.*}, or {@code SMTP_REACH_*} in the environment). */
+@ConfigMapping(prefix = "smtp-reach")
+public interface OperatorConfig {
+  /** Probe interval of endpoints that set none. */
+  @WithDefault("5m")
+  Duration defaultInterval();
+
+  /** Per-port dialogue deadline of endpoints that set none. */
+  @WithDefault("10s")
+  Duration defaultTimeout();
+
+  /** TCP connect deadline of endpoints that set none. */
+  @WithDefault("5s")
+  Duration defaultConnectTimeout();
+
+  /** The image probe pods run: the operator's own, whose entrypoint is the smtp-reach command. */
+  @WithDefault("ghcr.io/smtp-reach/smtp-reach:0.1.0")
+  String probeImage();
+
+  /** Resources of probe containers that set none. */
+  ProbeResources probeResources();
+
+  /** Probe pods that may exist at once, over all endpoints; rounds wait beyond that. */
+  @WithDefault("200")
+  int maxConcurrentProbePods();
+
+  /**
+   * How long a probe pod may stay Pending (unschedulable, for example) before its source counts as
+   * not run: long enough for a cluster autoscaler, short enough to page.
+   */
+  @WithDefault("2m")
+  Duration podStartTimeout();
+
+  /** Added to the probe's own deadline for the process's start and exit. */
+  @WithDefault("30s")
+  Duration probeStartAllowance();
+
+  /**
+   * Where the leader-election Lease lives; by default the namespace the operator runs in (the
+   * Deployment sets it from the downward API).
+   */
+  Optional<String> leaseNamespace();
+
+  /** Default requests and limits of the probe container. */
+  interface ProbeResources {
+    @WithDefault("50m")
+    String cpuRequest();
+
+    @WithDefault("96Mi")
+    String memoryRequest();
+
+    @WithDefault("192Mi")
+    String memoryLimit();
+  }
+}

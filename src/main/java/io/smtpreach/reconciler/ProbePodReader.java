@@ -1,0 +1,192 @@
+package io.smtpreach.reconciler;
+
+import io.fabric8.kubernetes.api.model.ContainerStateTerminated;
+import io.fabric8.kubernetes.api.model.ContainerStateWaiting;
+import io.fabric8.kubernetes.api.model.ContainerStatus;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodCondition;
+import io.smtpreach.probe.MalformedReportException;
+import io.smtpreach.probe.ProbeReport;
+import io.smtpreach.probe.ReportCodec;
+import io.smtpreach.status.ProbeRunFailure;
+import io.smtpreach.status.SourceOutcome;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Reads what a probe pod says: still going, a report from its termination message, or why the probe
+ * could not run. A pod that fails to start is a probe failure, never a port state.
+ */
+public final class ProbePodReader {
+  /** Waiting reasons that will not go away by waiting. */
+  private static final Set<String> IMAGE_FAILURES =
+      Set.of("ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull");
+
+  private static final Set<String> CONFIG_FAILURES =
+      Set.of("CreateContainerConfigError", "CreateContainerError", "RunContainerError");
+
+  /** A pod still pending or running, to be looked at again by {@code deadline}. */
+  public record InProgress(Instant deadline) {}
+
+  private final Duration startTimeout;
+
+  public ProbePodReader(Duration startTimeout) {
+    this.startTimeout = startTimeout;
+  }
+
+  /**
+   * The pod's outcome, or empty while it may still produce one.
+   *
+   * @param runDeadline how long the pod may run once started (its activeDeadlineSeconds)
+   */
+  public Optional<SourceOutcome> read(Pod pod, Duration runDeadline, Instant now) {
+    String source = source(pod);
+    String node = pod.getSpec() == null ? null : pod.getSpec().getNodeName();
+    String phase = pod.getStatus() == null ? null : pod.getStatus().getPhase();
+    ContainerStatus container = container(pod);
+    ContainerStateTerminated terminated =
+        container == null || container.getState() == null
+            ? null
+            : container.getState().getTerminated();
+
+    if (terminated != null || "Succeeded".equals(phase) || "Failed".equals(phase)) {
+      return Optional.of(finished(pod, source, node, terminated));
+    }
+    Instant created = Instant.parse(pod.getMetadata().getCreationTimestamp());
+    ContainerStateWaiting waiting =
+        container == null || container.getState() == null
+            ? null
+            : container.getState().getWaiting();
+    if (waiting != null && IMAGE_FAILURES.contains(waiting.getReason())) {
+      return failed(source, node, ProbeRunFailure.ImagePullFailed, waiting);
+    }
+    if (waiting != null && CONFIG_FAILURES.contains(waiting.getReason())) {
+      return failed(source, node, ProbeRunFailure.ProbeMisconfigured, waiting);
+    }
+    if (!"Running".equals(phase)) {
+      if (now.isBefore(created.plus(startTimeout))) {
+        return Optional.empty();
+      }
+      Optional<PodCondition> unschedulable = condition(pod, "PodScheduled", "False");
+      if (unschedulable.isPresent()) {
+        return Optional.of(
+            SourceOutcome.failed(
+                source,
+                node,
+                ProbeRunFailure.PodUnschedulable,
+                message(unschedulable.get().getMessage())));
+      }
+      return Optional.of(
+          SourceOutcome.failed(
+              source,
+              node,
+              ProbeRunFailure.ProbeNotStarted,
+              "pending for more than "
+                  + startTimeout.toSeconds()
+                  + "s"
+                  + (waiting == null ? "" : ": " + waiting.getReason())));
+    }
+    // Running: the kubelet enforces activeDeadlineSeconds; this catches a node that does not.
+    Instant started =
+        pod.getStatus().getStartTime() == null
+            ? created
+            : Instant.parse(pod.getStatus().getStartTime());
+    if (now.isAfter(started.plus(runDeadline).plusSeconds(30))) {
+      return Optional.of(
+          SourceOutcome.failed(
+              source,
+              node,
+              ProbeRunFailure.ProbeTimedOut,
+              "still running " + runDeadline.toSeconds() + "s after it started"));
+    }
+    return Optional.empty();
+  }
+
+  /** When to look at an unfinished pod again, at the latest. */
+  public Instant recheckAt(Pod pod, Duration runDeadline) {
+    Instant created = Instant.parse(pod.getMetadata().getCreationTimestamp());
+    boolean running = pod.getStatus() != null && "Running".equals(pod.getStatus().getPhase());
+    return running
+        ? created.plus(runDeadline).plusSeconds(31)
+        : created.plus(startTimeout).plusSeconds(1);
+  }
+
+  private static SourceOutcome finished(
+      Pod pod, String source, String node, ContainerStateTerminated terminated) {
+    String message = terminated == null ? null : terminated.getMessage();
+    if (message != null && !message.isBlank()) {
+      try {
+        ProbeReport report = ReportCodec.decode(message);
+        return SourceOutcome.ran(source, node, report);
+      } catch (MalformedReportException e) {
+        // Not a report: FallbackToLogsOnError put the output's tail there. Say so, briefly.
+        return SourceOutcome.failed(
+            source,
+            node,
+            ProbeRunFailure.ProbeCrashed,
+            "exit code " + terminated.getExitCode() + ": " + message(lastLine(message)));
+      }
+    }
+    String reason = pod.getStatus() == null ? null : pod.getStatus().getReason();
+    if ("DeadlineExceeded".equals(reason)) {
+      return SourceOutcome.failed(
+          source,
+          node,
+          ProbeRunFailure.ProbeTimedOut,
+          "the pod ran past its activeDeadlineSeconds");
+    }
+    return SourceOutcome.failed(
+        source,
+        node,
+        ProbeRunFailure.ProbeCrashed,
+        terminated == null
+            ? "the pod ended without a result" + (reason == null ? "" : " (" + reason + ")")
+            : "exit code " + terminated.getExitCode() + " without a result");
+  }
+
+  private static Optional<SourceOutcome> failed(
+      String source, String node, ProbeRunFailure failure, ContainerStateWaiting waiting) {
+    String detail =
+        waiting.getReason() + (waiting.getMessage() == null ? "" : ": " + waiting.getMessage());
+    return Optional.of(SourceOutcome.failed(source, node, failure, message(detail)));
+  }
+
+  static String source(Pod pod) {
+    var annotations = pod.getMetadata().getAnnotations();
+    String source = annotations == null ? null : annotations.get(ProbePodFactory.SOURCE_ANNOTATION);
+    return source == null ? "unknown" : source;
+  }
+
+  private static ContainerStatus container(Pod pod) {
+    List<ContainerStatus> statuses =
+        pod.getStatus() == null ? null : pod.getStatus().getContainerStatuses();
+    return statuses == null || statuses.isEmpty() ? null : statuses.get(0);
+  }
+
+  private static Optional<PodCondition> condition(Pod pod, String type, String status) {
+    List<PodCondition> conditions =
+        pod.getStatus() == null ? null : pod.getStatus().getConditions();
+    return conditions == null
+        ? Optional.empty()
+        : conditions.stream()
+            .filter(c -> type.equals(c.getType()) && status.equals(c.getStatus()))
+            .findFirst();
+  }
+
+  private static String lastLine(String text) {
+    String[] lines = text.strip().split("\n");
+    return lines[lines.length - 1];
+  }
+
+  /** Messages from pods are other programs' words: one line, bounded. */
+  private static String message(String text) {
+    if (text == null) {
+      return null;
+    }
+    String oneLine = text.replaceAll("\\s+", " ").strip();
+    return oneLine.length() <= 300 ? oneLine : oneLine.substring(0, 299) + "…";
+  }
+}

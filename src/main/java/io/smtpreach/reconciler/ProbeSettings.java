@@ -1,0 +1,154 @@
+package io.smtpreach.reconciler;
+
+import io.smtpreach.api.PortSpec;
+import io.smtpreach.api.SmtpEndpoint;
+import io.smtpreach.api.SmtpEndpointSpec;
+import io.smtpreach.config.OperatorConfig;
+import io.smtpreach.probe.Durations;
+import io.smtpreach.probe.Expectation;
+import io.smtpreach.probe.ProbeTarget;
+import io.smtpreach.probe.TlsMode;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * An endpoint's spec resolved against the operator's defaults, in the probe engine's terms: the
+ * targets, the deadlines, and the {@code smtp-reach probe} arguments a probe pod runs with.
+ */
+public record ProbeSettings(
+    List<ProbeTarget> targets,
+    Duration interval,
+    Duration timeout,
+    Duration connectTimeout,
+    List<String> arguments) {
+
+  /** Where the probe writes its result: the kubelet's termination-message file. */
+  public static final String RESULT_FILE = "/dev/termination-log";
+
+  /** Resolves a spec; an IllegalArgumentException says what is wrong with it. */
+  public static ProbeSettings of(SmtpEndpoint endpoint, OperatorConfig config) {
+    SmtpEndpointSpec spec = endpoint.getSpec();
+    if (spec == null || (spec.host == null) == (spec.mxDomain == null)) {
+      throw new IllegalArgumentException("set exactly one of spec.host and spec.mxDomain");
+    }
+    Duration interval = duration(spec.interval, config.defaultInterval(), "interval");
+    Duration timeout = duration(spec.timeout, config.defaultTimeout(), "timeout");
+    Duration connect =
+        duration(spec.connectTimeout, config.defaultConnectTimeout(), "connectTimeout");
+    if (interval.compareTo(Duration.ofSeconds(30)) < 0) {
+      throw new IllegalArgumentException("interval must be at least 30s");
+    }
+    if (timeout.compareTo(interval) >= 0) {
+      throw new IllegalArgumentException("timeout must be shorter than interval");
+    }
+    if (connect.compareTo(timeout) > 0) {
+      connect = timeout;
+    }
+    List<ProbeTarget> targets = targets(spec);
+
+    List<String> args = new ArrayList<>(List.of("probe"));
+    if (spec.host != null) {
+      args.add(spec.host);
+    } else {
+      args.addAll(List.of("--mx", spec.mxDomain));
+    }
+    for (ProbeTarget t : targets) {
+      args.addAll(List.of("-p", t.toString()));
+    }
+    args.addAll(
+        List.of(
+            "--timeout", Durations.format(timeout),
+            "--connect-timeout", Durations.format(connect),
+            "--read-timeout", Durations.format(timeout)));
+    if (spec.ehloName != null) {
+      args.addAll(List.of("--ehlo", spec.ehloName));
+    }
+    if (spec.ipFamily != null) {
+      args.addAll(List.of("--ip-family", ipFamily(spec.ipFamily)));
+    }
+    if (spec.tls != null) {
+      if (spec.tls.serverName != null) {
+        args.addAll(List.of("--server-name", spec.tls.serverName));
+      }
+      if (spec.tls.minVersion != null) {
+        args.addAll(List.of("--min-tls", spec.tls.minVersion));
+      }
+      if (Boolean.TRUE.equals(spec.tls.insecureSkipVerify)) {
+        args.add("--insecure");
+      }
+    }
+    args.addAll(List.of("--result-file", RESULT_FILE));
+    return new ProbeSettings(targets, interval, timeout, connect, args);
+  }
+
+  /** The ports in the engine's terms; the SMTP guides' four when the spec lists none. */
+  static List<ProbeTarget> targets(SmtpEndpointSpec spec) {
+    if (spec.mxDomain != null) {
+      PortSpec p = spec.ports == null || spec.ports.isEmpty() ? null : spec.ports.get(0);
+      return List.of(
+          new ProbeTarget(
+              25,
+              p == null || p.tls == null ? TlsMode.AUTO : mode(p.tls),
+              p == null || p.expect == null ? Expectation.REACHABLE : expect(p.expect)));
+    }
+    if (spec.ports == null || spec.ports.isEmpty()) {
+      return ProbeTarget.DEFAULTS;
+    }
+    List<ProbeTarget> out = new ArrayList<>();
+    for (PortSpec p : spec.ports) {
+      if (p.port == null) {
+        throw new IllegalArgumentException("every entry of spec.ports needs a port");
+      }
+      out.add(
+          new ProbeTarget(
+              p.port,
+              p.tls == null ? ProbeTarget.usualMode(p.port) : mode(p.tls),
+              p.expect == null ? Expectation.REACHABLE : expect(p.expect)));
+    }
+    return out;
+  }
+
+  /** The longest a probe pod may take once started: every port runs concurrently. */
+  public Duration probeDeadline(Duration startAllowance) {
+    // DNS is inside the per-port deadline; MX look-ups and the JVM's start are not.
+    return timeout.multipliedBy(2).plus(startAllowance);
+  }
+
+  private static TlsMode mode(io.smtpreach.api.TlsMode mode) {
+    return switch (mode) {
+      case None -> TlsMode.NONE;
+      case StartTLS -> TlsMode.STARTTLS;
+      case Implicit -> TlsMode.IMPLICIT;
+      case Auto -> TlsMode.AUTO;
+    };
+  }
+
+  private static Expectation expect(io.smtpreach.api.Expectation expect) {
+    return switch (expect) {
+      case Reachable -> Expectation.REACHABLE;
+      case Blocked -> Expectation.BLOCKED;
+      case Any -> Expectation.ANY;
+    };
+  }
+
+  private static String ipFamily(io.smtpreach.api.IpFamily family) {
+    return switch (family) {
+      case Any -> "any";
+      case IPv4 -> "v4";
+      case IPv6 -> "v6";
+      case Each -> "each";
+    };
+  }
+
+  private static Duration duration(String text, Duration fallback, String field) {
+    if (text == null) {
+      return fallback;
+    }
+    try {
+      return Durations.parse(text);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("spec." + field + ": '" + text + "' is not a duration");
+    }
+  }
+}

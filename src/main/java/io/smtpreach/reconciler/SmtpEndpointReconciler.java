@@ -1,0 +1,404 @@
+package io.smtpreach.reconciler;
+
+import io.fabric8.kubernetes.api.model.Node;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.javaoperatorsdk.operator.api.config.informer.Informer;
+import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
+import io.javaoperatorsdk.operator.api.reconciler.PrimaryUpdateAndCacheUtils;
+import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
+import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
+import io.javaoperatorsdk.operator.processing.event.source.EventSource;
+import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
+import io.quarkiverse.operatorsdk.annotations.RBACRule;
+import io.smtpreach.api.RoundStatus;
+import io.smtpreach.api.SmtpEndpoint;
+import io.smtpreach.api.SmtpEndpointStatus;
+import io.smtpreach.config.OperatorConfig;
+import io.smtpreach.metrics.EndpointMetrics;
+import io.smtpreach.status.ConditionTypes;
+import io.smtpreach.status.Conditions;
+import io.smtpreach.status.PortChange;
+import io.smtpreach.status.ProbeRunFailure;
+import io.smtpreach.status.SourceOutcome;
+import io.smtpreach.status.StatusAggregator;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import org.jboss.logging.Logger;
+
+/**
+ * Keeps each SmtpEndpoint probed: observe its probe pods, collect a finished round into status,
+ * Events and metrics, delete finished pods, and start the next round when it is due (interval, spec
+ * change, or the probe-now annotation), then say when to come back. The round in progress is
+ * written to status before its pods are created, and pod names are fixed by the round, so an
+ * operator restarted at any point carries on without losing or doubling a round.
+ */
+@ControllerConfiguration(
+    name = SmtpEndpointReconciler.NAME,
+    informer = @Informer(onUpdateFilter = ProbeTriggerFilter.class),
+    triggerReconcilerOnAllEvents = true)
+@RBACRule(
+    apiGroups = "",
+    resources = "pods",
+    verbs = {"get", "list", "watch", "create", "delete"})
+@RBACRule(
+    apiGroups = "",
+    resources = "events",
+    verbs = {"create"})
+@RBACRule(
+    apiGroups = "",
+    resources = "nodes",
+    verbs = {"get", "list", "watch"})
+@RBACRule(
+    apiGroups = "coordination.k8s.io",
+    resources = "leases",
+    verbs = {"get", "create", "update"})
+public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
+  public static final String NAME = "smtpendpoint";
+  private static final Logger LOG = Logger.getLogger(SmtpEndpointReconciler.class);
+
+  /** How soon to look again when nothing else says: rounds wait on pods, pods on the API. */
+  private static final Duration RECHECK_BUSY = Duration.ofSeconds(5);
+
+  private final OperatorConfig config;
+  private final EndpointMetrics metrics;
+  private final ProbePodFactory pods;
+  private final ProbePodReader reader;
+  private final EventRecorder events;
+  private InformerEventSource<Pod, SmtpEndpoint> podSource;
+  private InformerEventSource<Node, SmtpEndpoint> nodeSource;
+
+  public SmtpEndpointReconciler(
+      OperatorConfig config, EndpointMetrics metrics, KubernetesClient client) {
+    this.config = config;
+    this.metrics = metrics;
+    this.pods = new ProbePodFactory(config);
+    this.reader = new ProbePodReader(config.podStartTimeout());
+    this.events =
+        new EventRecorder(client, Objects.requireNonNullElse(System.getenv("HOSTNAME"), NAME));
+  }
+
+  @Override
+  public List<EventSource<?, SmtpEndpoint>> prepareEventSources(
+      EventSourceContext<SmtpEndpoint> context) {
+    podSource =
+        new InformerEventSource<>(
+            InformerEventSourceConfiguration.from(Pod.class, SmtpEndpoint.class)
+                .withName("probe-pods")
+                .withLabelSelector(
+                    ProbePodFactory.MANAGED_BY_LABEL + "=" + ProbePodFactory.MANAGED_BY)
+                .build(),
+            context);
+    // Nodes decide the sources of PerNodeGroup and EachNode rounds; a node's change alone
+    // triggers nothing (heartbeats would wake every endpoint).
+    nodeSource =
+        new InformerEventSource<>(
+            InformerEventSourceConfiguration.from(Node.class, SmtpEndpoint.class)
+                .withName("nodes")
+                .withSecondaryToPrimaryMapper(node -> Set.of())
+                .build(),
+            context);
+    return List.of(podSource, nodeSource);
+  }
+
+  @Override
+  public UpdateControl<SmtpEndpoint> reconcile(
+      SmtpEndpoint endpoint, Context<SmtpEndpoint> context) {
+    String namespace = endpoint.getMetadata().getNamespace();
+    String name = endpoint.getMetadata().getName();
+    if (context.isPrimaryResourceDeleted()) {
+      metrics.remove(namespace, name); // its pods go with it: they are owned
+      return UpdateControl.noUpdate();
+    }
+    Instant now = Instant.now();
+    long generation = Objects.requireNonNullElse(endpoint.getMetadata().getGeneration(), 1L);
+    var serialization = context.getClient().getKubernetesSerialization();
+    SmtpEndpointStatus status =
+        endpoint.getStatus() == null
+            ? new SmtpEndpointStatus()
+            : serialization.clone(endpoint.getStatus());
+    StatusAggregator.initialConditions(status, generation, now);
+
+    ProbeSettings settings;
+    try {
+      settings = ProbeSettings.of(endpoint, config);
+    } catch (IllegalArgumentException e) {
+      // The API server's validation should have caught it; say so rather than retry forever.
+      Conditions.set(
+          status.conditions,
+          ConditionTypes.PROBES_RUNNING,
+          "False",
+          "InvalidSpec",
+          e.getMessage(),
+          generation,
+          StatusAggregator.timestamp(now));
+      writeStatus(endpoint, status, context);
+      return UpdateControl.noUpdate();
+    }
+
+    List<Pod> owned = new ArrayList<>(context.getSecondaryResources(Pod.class));
+    Duration runDeadline = settings.probeDeadline(config.probeStartAllowance());
+    String probeNow = probeNowValue(endpoint);
+    boolean probeNowRequested = probeNow != null && !probeNow.equals(status.probeNowHandled);
+    Instant recheck = null;
+    List<Runnable> afterWrite = new ArrayList<>();
+
+    RoundStatus round = status.round;
+    if (round != null && (!Objects.equals(round.generation, generation) || probeNowRequested)) {
+      LOG.infof(
+          "%s/%s: round %s superseded (spec changed or probe-now)", namespace, name, round.id);
+      status.round = null;
+      round = null;
+    }
+
+    if (round != null) {
+      RoundStatus r = round;
+      List<Pod> roundPods = owned.stream().filter(p -> r.id.equals(roundOf(p))).toList();
+      Instant startedAt = Instant.parse(r.startedAt);
+      List<SourceOutcome> outcomes = new ArrayList<>();
+      boolean waiting = false;
+      for (Pod p : roundPods) {
+        Optional<SourceOutcome> o = reader.read(p, runDeadline, now);
+        if (o.isPresent()) {
+          outcomes.add(o.get());
+        } else {
+          waiting = true;
+          recheck = earliest(recheck, reader.recheckAt(p, runDeadline));
+        }
+      }
+      int missing = Objects.requireNonNullElse(r.pods, 0) - roundPods.size();
+      if (missing > 0) {
+        if (now.isBefore(startedAt.plus(config.podStartTimeout()))) {
+          // Written to status but not (all) created: the operator stopped in between, or
+          // someone deleted them. Pod names are fixed by the round, so creating is idempotent.
+          createRoundPods(endpoint, settings, r, context);
+          waiting = true;
+          recheck = earliest(recheck, now.plus(RECHECK_BUSY));
+        } else {
+          for (int i = 0; i < missing; i++) {
+            outcomes.add(
+                SourceOutcome.failed(
+                    "unknown", null, ProbeRunFailure.ProbePodDeleted, "a probe pod disappeared"));
+          }
+        }
+      }
+      if (!waiting) {
+        StatusAggregator.Result result =
+            StatusAggregator.afterRound(
+                status, settings.targets(), outcomes, generation, startedAt, now);
+        SmtpEndpointStatus previous = status;
+        status = result.status();
+        status.round = null;
+        status.nextProbeTime = StatusAggregator.timestamp(startedAt.plus(settings.interval()));
+        afterWrite.add(() -> reportRound(endpoint, previous, result));
+        afterWrite.add(() -> deleteFinished(roundPods, outcomes, context));
+      }
+    }
+
+    if (status.round == null) {
+      String trigger = trigger(status, generation, probeNowRequested, now);
+      if (trigger != null) {
+        List<ProbeSource> sources =
+            ProbeSource.of(endpoint.getSpec().probe, nodeSource.list().toList());
+        if (sources.isEmpty()) {
+          status =
+              StatusAggregator.roundNotStarted(
+                  status,
+                  settings.targets(),
+                  ProbeRunFailure.NoEligibleNodes,
+                  "no Ready node matches the placement",
+                  generation,
+                  now);
+          status.nextProbeTime = StatusAggregator.timestamp(now.plus(settings.interval()));
+          if (probeNowRequested) {
+            status.probeNowHandled = probeNow;
+          }
+        } else if (activeProbePods() + sources.size() > config.maxConcurrentProbePods()) {
+          LOG.debugf(
+              "%s/%s: round waits, %d probe pods running", namespace, name, activeProbePods());
+          recheck = earliest(recheck, now.plus(RECHECK_BUSY));
+        } else {
+          RoundStatus next = new RoundStatus();
+          next.id = Long.toString(now.toEpochMilli(), 36);
+          next.startedAt = now.toString();
+          next.trigger = trigger;
+          next.generation = generation;
+          next.pods = sources.size();
+          next.sources = sources.stream().map(ProbeSource::name).toList();
+          status.round = next;
+          if (probeNowRequested) {
+            status.probeNowHandled = probeNow;
+          }
+          recheck = earliest(recheck, now.plus(config.podStartTimeout()).plusSeconds(1));
+          List<Pod> stale = owned.stream().filter(p -> !next.id.equals(roundOf(p))).toList();
+          afterWrite.add(() -> delete(stale, context));
+          afterWrite.add(() -> createRoundPods(endpoint, settings, next, context));
+          LOG.infof(
+              "%s/%s: round %s (%s) from %d source(s)",
+              namespace, name, next.id, trigger, sources.size());
+        }
+      }
+    }
+
+    writeStatus(endpoint, status, context);
+    afterWrite.forEach(Runnable::run);
+    metrics.update(namespace, name, status, settings.interval());
+
+    if (status.round == null && status.nextProbeTime != null) {
+      recheck = earliest(recheck, Instant.parse(status.nextProbeTime));
+    }
+    Duration after = recheck == null ? settings.interval() : Duration.between(now, recheck);
+    return UpdateControl.<SmtpEndpoint>noUpdate()
+        .rescheduleAfter(
+            after.compareTo(Duration.ofSeconds(1)) < 0 ? Duration.ofSeconds(1) : after);
+  }
+
+  /** Why a round is due now, or null: a new or changed spec, probe-now, or the interval. */
+  private static String trigger(
+      SmtpEndpointStatus status, long generation, boolean probeNowRequested, Instant now) {
+    if (status.observedGeneration == null) {
+      return "Created";
+    }
+    if (status.observedGeneration != generation) {
+      return "SpecChanged";
+    }
+    if (probeNowRequested) {
+      return "ProbeNow";
+    }
+    if (status.nextProbeTime == null || !now.isBefore(Instant.parse(status.nextProbeTime))) {
+      return "Interval";
+    }
+    return null;
+  }
+
+  private void createRoundPods(
+      SmtpEndpoint endpoint,
+      ProbeSettings settings,
+      RoundStatus round,
+      Context<SmtpEndpoint> context) {
+    ResourceID owner = ResourceID.fromResource(endpoint);
+    List<String> sourceNames = round.sources == null ? List.of() : round.sources;
+    List<ProbeSource> sources =
+        ProbeSource.of(endpoint.getSpec().probe, nodeSource.list().toList()).stream()
+            .filter(s -> sourceNames.contains(s.name()))
+            .toList();
+    for (int i = 0; i < sources.size(); i++) {
+      Pod pod = pods.build(endpoint, settings, sources.get(i), round.id, i);
+      try {
+        Pod created = context.getClient().resource(pod).create();
+        podSource.handleRecentResourceCreate(owner, created);
+      } catch (KubernetesClientException e) {
+        if (e.getCode() != 409) { // 409: created before a restart; fine
+          throw e;
+        }
+      }
+    }
+  }
+
+  /** Finished pods go; one that failed without a result stays for {@code kubectl logs}. */
+  private static void deleteFinished(
+      List<Pod> roundPods, List<SourceOutcome> outcomes, Context<SmtpEndpoint> context) {
+    Optional<String> keep =
+        outcomes.stream()
+            .filter(o -> !o.ran() && o.failure() == ProbeRunFailure.ProbeCrashed)
+            .map(SourceOutcome::source)
+            .findFirst();
+    List<Pod> delete =
+        roundPods.stream()
+            .filter(p -> keep.isEmpty() || !keep.get().equals(ProbePodReader.source(p)))
+            .toList();
+    delete(delete, context);
+  }
+
+  private static void delete(List<Pod> pods, Context<SmtpEndpoint> context) {
+    if (!pods.isEmpty()) {
+      context.getClient().resourceList(pods).withGracePeriod(0).delete();
+    }
+  }
+
+  /** Events for every changed port and for probes that stop or start running; the round counter. */
+  private void reportRound(
+      SmtpEndpoint endpoint, SmtpEndpointStatus previous, StatusAggregator.Result result) {
+    String namespace = endpoint.getMetadata().getNamespace();
+    String name = endpoint.getMetadata().getName();
+    for (PortChange change : result.changes()) {
+      events.record(
+          endpoint,
+          change.asExpected() ? EventRecorder.Type.Normal : EventRecorder.Type.Warning,
+          change.eventReason(),
+          change.eventMessage());
+      LOG.infof("%s/%s: %s", namespace, name, change.eventMessage());
+    }
+    var before = Conditions.find(previous.conditions, ConditionTypes.PROBES_RUNNING);
+    var after = Conditions.find(result.status().conditions, ConditionTypes.PROBES_RUNNING);
+    if (after.isPresent()
+        && (before.isEmpty()
+            || !before.get().getStatus().equals(after.get().getStatus())
+            || !before.get().getReason().equals(after.get().getReason()))) {
+      boolean running = "True".equals(after.get().getStatus());
+      if (!running || (before.isPresent() && "False".equals(before.get().getStatus()))) {
+        events.record(
+            endpoint,
+            running ? EventRecorder.Type.Normal : EventRecorder.Type.Warning,
+            running ? "ProbesRunning" : after.get().getReason(),
+            after.get().getMessage());
+      }
+    }
+    metrics.roundFinished(namespace, name, result.outcome());
+  }
+
+  /** Patches status (server-side apply) only when it changed. */
+  private static void writeStatus(
+      SmtpEndpoint endpoint, SmtpEndpointStatus status, Context<SmtpEndpoint> context) {
+    var serialization = context.getClient().getKubernetesSerialization();
+    if (endpoint.getStatus() != null
+        && serialization.asJson(endpoint.getStatus()).equals(serialization.asJson(status))) {
+      return;
+    }
+    SmtpEndpoint fresh = new SmtpEndpoint();
+    fresh.setMetadata(
+        new ObjectMetaBuilder()
+            .withName(endpoint.getMetadata().getName())
+            .withNamespace(endpoint.getMetadata().getNamespace())
+            .build());
+    fresh.setStatus(status);
+    PrimaryUpdateAndCacheUtils.ssaPatchStatusAndCacheResource(endpoint, fresh, context);
+  }
+
+  private long activeProbePods() {
+    return podSource
+        .list()
+        .filter(
+            p ->
+                p.getStatus() == null
+                    || !Set.of("Succeeded", "Failed").contains(p.getStatus().getPhase()))
+        .count();
+  }
+
+  private static String roundOf(Pod pod) {
+    Map<String, String> labels = pod.getMetadata().getLabels();
+    return labels == null ? null : labels.get(ProbePodFactory.ROUND_LABEL);
+  }
+
+  private static String probeNowValue(SmtpEndpoint endpoint) {
+    Map<String, String> annotations = endpoint.getMetadata().getAnnotations();
+    return annotations == null ? null : annotations.get(SmtpEndpoint.PROBE_NOW_ANNOTATION);
+  }
+
+  private static Instant earliest(Instant a, Instant b) {
+    return a == null ? b : Comparator.<Instant>naturalOrder().compare(a, b) <= 0 ? a : b;
+  }
+}

@@ -1,0 +1,24 @@
+package io.smtpreach.status;
+
+/**
+ * Why a probe could not run from a source: these explain {@code ProbesRunning=False} and never
+ * change a port's state.
+ */
+public enum ProbeRunFailure {
+  /** The scheduler found no node for the pod (selector, taints, resources). */
+  PodUnschedulable,
+  /** The probe image could not be pulled. */
+  ImagePullFailed,
+  /** The pod could not be configured: a missing Secret or ConfigMap key, for example. */
+  ProbeMisconfigured,
+  /** The probe process ended without a readable result. */
+  ProbeCrashed,
+  /** The probe ran past its deadline. */
+  ProbeTimedOut,
+  /** The pod stayed Pending past the start-up deadline for another reason. */
+  ProbeNotStarted,
+  /** The pod was deleted before it finished. */
+  ProbePodDeleted,
+  /** No Ready node matches the placement. */
+  NoEligibleNodes
+}
