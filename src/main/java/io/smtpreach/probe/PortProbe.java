@@ -44,6 +44,10 @@ final class PortProbe {
   }
 
   private final String host;
+
+  /** The server-to-server port, where a credential check means nothing. */
+  static final int RELAY_PORT = 25;
+
   private final ProbeTarget target;
   private final InetAddress address;
   private final ProbeOptions options;
@@ -350,6 +354,11 @@ final class PortProbe {
     }
     if (!encrypted) {
       notes.add("credentials not sent over plaintext");
+      return;
+    }
+    if (target.port() == RELAY_PORT) {
+      // Port 25 is server-to-server relay: servers rarely offer AUTH there, nor should they.
+      notes.add("AUTH not checked on the relay port");
       return;
     }
     if (certificateFailure.isPresent()) {

@@ -138,6 +138,17 @@ class PostfixProbeTest {
   }
 
   @Test
+  void credentialsAreNotCheckedOnTheRelayPort(PostfixPeer.Instance peer) {
+    ProbeOptions options =
+        options(peer).credentials(new Credentials(PostfixPeer.USER, PostfixPeer.PASSWORD)).build();
+    ProbeResult r = probeOne(options, "25:auto");
+    assertThat(r.reason()).as(r.message()).isEqualTo(Reason.OK);
+    assertThat(r.negotiated()).isEqualTo(TlsMode.STARTTLS);
+    assertThat(r.authenticated()).isNull();
+    assertThat(r.message()).contains("AUTH not checked on the relay port");
+  }
+
+  @Test
   void credentialsAreNeverSentOverPlaintext(PostfixPeer.Instance peer) {
     ProbeOptions options =
         options(peer).credentials(new Credentials(PostfixPeer.USER, PostfixPeer.PASSWORD)).build();
