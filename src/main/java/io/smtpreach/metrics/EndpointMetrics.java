@@ -102,6 +102,20 @@ public final class EndpointMetrics {
     c.increment();
   }
 
+  /** Removes the series of every endpoint for which {@code exists(namespace, name)} is false. */
+  public void retainOnly(java.util.function.BiPredicate<String, String> exists) {
+    Set<String> keys = new HashSet<>(endpoints.keySet());
+    keys.addAll(counters.keySet());
+    for (String key : keys) {
+      int slash = key.indexOf('/');
+      String namespace = key.substring(0, slash);
+      String name = key.substring(slash + 1);
+      if (!exists.test(namespace, name)) {
+        remove(namespace, name);
+      }
+    }
+  }
+
   /** Removes every series of a deleted endpoint. */
   public void remove(String namespace, String name) {
     String key = namespace + "/" + name;

@@ -10,6 +10,7 @@ import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfig
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
+import io.javaoperatorsdk.operator.api.reconciler.IndexedResourceCache;
 import io.javaoperatorsdk.operator.api.reconciler.PrimaryUpdateAndCacheUtils;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
@@ -37,6 +38,9 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import org.jboss.logging.Logger;
 
 /**
@@ -49,7 +53,7 @@ import org.jboss.logging.Logger;
 @ControllerConfiguration(
     name = SmtpEndpointReconciler.NAME,
     informer = @Informer(onUpdateFilter = ProbeTriggerFilter.class),
-    triggerReconcilerOnAllEvents = true)
+    generationAwareEventProcessing = false) // probe-now is an annotation: no new generation
 @RBACRule(
     apiGroups = "",
     resources = "pods",
@@ -62,16 +66,15 @@ import org.jboss.logging.Logger;
     apiGroups = "",
     resources = "nodes",
     verbs = {"get", "list", "watch"})
-@RBACRule(
-    apiGroups = "coordination.k8s.io",
-    resources = "leases",
-    verbs = {"get", "create", "update"})
 public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
   public static final String NAME = "smtpendpoint";
   private static final Logger LOG = Logger.getLogger(SmtpEndpointReconciler.class);
 
   /** How soon to look again when nothing else says: rounds wait on pods, pods on the API. */
   private static final Duration RECHECK_BUSY = Duration.ofSeconds(5);
+
+  /** How often series of deleted endpoints are looked for. */
+  private static final Duration SWEEP = Duration.ofSeconds(15);
 
   private final OperatorConfig config;
   private final EndpointMetrics metrics;
@@ -80,6 +83,18 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
   private final EventRecorder events;
   private InformerEventSource<Pod, SmtpEndpoint> podSource;
   private InformerEventSource<Node, SmtpEndpoint> nodeSource;
+
+  /**
+   * Deleted endpoints lose their series here: without a finalizer (which would block namespace
+   * deletion whenever the operator is down) no reconcile sees the deletion.
+   */
+  private final ScheduledExecutorService sweeper =
+      Executors.newSingleThreadScheduledExecutor(
+          r -> {
+            Thread t = new Thread(r, "smtp-reach-metrics-sweeper");
+            t.setDaemon(true);
+            return t;
+          });
 
   public SmtpEndpointReconciler(
       OperatorConfig config, EndpointMetrics metrics, KubernetesClient client) {
@@ -111,6 +126,12 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
                 .withSecondaryToPrimaryMapper(node -> Set.of())
                 .build(),
             context);
+    IndexedResourceCache<SmtpEndpoint> endpoints = context.getPrimaryCache();
+    sweeper.scheduleWithFixedDelay(
+        () -> metrics.retainOnly((ns, name) -> endpoints.get(new ResourceID(name, ns)).isPresent()),
+        SWEEP.toSeconds(),
+        SWEEP.toSeconds(),
+        TimeUnit.SECONDS);
     return List.of(podSource, nodeSource);
   }
 
@@ -119,10 +140,6 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
       SmtpEndpoint endpoint, Context<SmtpEndpoint> context) {
     String namespace = endpoint.getMetadata().getNamespace();
     String name = endpoint.getMetadata().getName();
-    if (context.isPrimaryResourceDeleted()) {
-      metrics.remove(namespace, name); // its pods go with it: they are owned
-      return UpdateControl.noUpdate();
-    }
     Instant now = Instant.now();
     long generation = Objects.requireNonNullElse(endpoint.getMetadata().getGeneration(), 1L);
     var serialization = context.getClient().getKubernetesSerialization();

@@ -93,9 +93,13 @@ class ProbeCommandTest {
     List<String> args =
         new ArrayList<>(
             List.of("probe", "127.0.0.1", "--result-file", tmp.resolve("result.json").toString()));
-    for (int i = 0; i < 32; i++) {
+    java.util.Set<Integer> ports = new java.util.LinkedHashSet<>();
+    while (ports.size() < 32) { // the kernel may hand out the same free port twice
+      ports.add(closedPort());
+    }
+    for (int port : ports) {
       args.add("-p");
-      args.add(closedPort() + ":starttls");
+      args.add(port + ":starttls");
     }
     Run run = smtpReach(Map.of(), args.toArray(String[]::new));
     assertThat(run.exitCode()).isEqualTo(ExitCodes.NOT_AS_EXPECTED);

@@ -41,6 +41,10 @@ class ProbeTargetTest {
     assertThat(Durations.parse("5s")).isEqualTo(Duration.ofSeconds(5));
     assertThat(Durations.parse("2m")).isEqualTo(Duration.ofMinutes(2));
     assertThat(Durations.parse("PT1.5S")).isEqualTo(Duration.ofMillis(1500));
+    assertThat(Durations.parse("1m30s")).isEqualTo(Duration.ofSeconds(90));
+    assertThat(Durations.parse("1.5h")).isEqualTo(Duration.ofMinutes(90));
+    assertThatThrownBy(() -> Durations.parse("5x")).hasMessageContaining("not a duration");
+    assertThatThrownBy(() -> Durations.parse("5s oops")).hasMessageContaining("not a duration");
     assertThat(Durations.format(Duration.ofMillis(1500))).isEqualTo("1.5s");
     assertThatThrownBy(() -> Durations.parse("soon")).hasMessageContaining("not a duration");
   }
