@@ -1,0 +1,192 @@
+package io.smtpreach.reconciler;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.fabric8.kubernetes.api.model.ConfigMapKeySelector;
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.smtpreach.api.AuthSpec;
+import io.smtpreach.api.CaBundleSource;
+import io.smtpreach.api.Expectation;
+import io.smtpreach.api.IpFamily;
+import io.smtpreach.api.PortSpec;
+import io.smtpreach.api.ProbeSpec;
+import io.smtpreach.api.SmtpEndpoint;
+import io.smtpreach.api.SmtpEndpointSpec;
+import io.smtpreach.api.TlsMode;
+import io.smtpreach.api.TlsSpec;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** The probe pod: locked down, credentials by reference only, the spec as command arguments. */
+class ProbePodFactoryTest {
+  private final ProbePodFactory factory = new ProbePodFactory(TestOperatorConfig.DEFAULTS);
+
+  @Test
+  void thePodIsLockedDownAndOwnedByItsEndpoint() {
+    SmtpEndpoint ep = endpoint(new SmtpEndpointSpec());
+    Pod pod = build(ep);
+
+    assertThat(pod.getMetadata().getName()).isEqualTo("mail-abc123-0");
+    assertThat(pod.getMetadata().getOwnerReferences())
+        .singleElement()
+        .satisfies(
+            o -> {
+              assertThat(o.getKind()).isEqualTo("SmtpEndpoint");
+              assertThat(o.getUid()).isEqualTo("uid-1");
+              assertThat(o.getController()).isTrue();
+            });
+    assertThat(pod.getMetadata().getLabels())
+        .containsEntry("app.kubernetes.io/managed-by", "smtp-reach")
+        .containsEntry("smtpreach.io/round", "abc123")
+        .containsEntry("smtpreach.io/endpoint", "mail");
+    var spec = pod.getSpec();
+    assertThat(spec.getRestartPolicy()).isEqualTo("Never");
+    assertThat(spec.getAutomountServiceAccountToken()).isFalse();
+    assertThat(spec.getActiveDeadlineSeconds()).isEqualTo(50L);
+    assertThat(spec.getSecurityContext().getRunAsNonRoot()).isTrue();
+    assertThat(spec.getSecurityContext().getSeccompProfile().getType()).isEqualTo("RuntimeDefault");
+    Container c = spec.getContainers().get(0);
+    assertThat(c.getImage()).isEqualTo("ghcr.io/smtp-reach/smtp-reach:test");
+    assertThat(c.getSecurityContext().getReadOnlyRootFilesystem()).isTrue();
+    assertThat(c.getSecurityContext().getAllowPrivilegeEscalation()).isFalse();
+    assertThat(c.getSecurityContext().getCapabilities().getDrop()).containsExactly("ALL");
+    assertThat(c.getTerminationMessagePath()).isEqualTo("/dev/termination-log");
+    assertThat(c.getResources().getLimits()).containsKey("memory");
+    assertThat(c.getArgs())
+        .containsSequence("probe", "smtp.example.com")
+        .containsSequence("-p", "587:starttls:reachable")
+        .containsSequence("-p", "25:auto:any")
+        .containsSequence("--result-file", "/dev/termination-log");
+  }
+
+  @Test
+  void credentialsAndTheCaBundleAreSecretAndConfigMapReferencesOnly() {
+    SmtpEndpointSpec spec = new SmtpEndpointSpec();
+    spec.auth = new AuthSpec();
+    spec.auth.secretRef = new AuthSpec.SecretRef();
+    spec.auth.secretRef.name = "creds";
+    spec.auth.secretRef.passwordKey = "pw";
+    spec.tls = new TlsSpec();
+    spec.tls.caBundle = new CaBundleSource();
+    spec.tls.caBundle.configMapKeyRef = new ConfigMapKeySelector("ca.pem", "corp-ca", false);
+    List<EnvVar> env = build(endpoint(spec)).getSpec().getContainers().get(0).getEnv();
+
+    assertThat(env).allSatisfy(e -> assertThat(e.getValue()).isNull());
+    assertThat(env)
+        .anySatisfy(
+            e -> {
+              assertThat(e.getName()).isEqualTo("SMTP_REACH_AUTH_PASSWORD");
+              assertThat(e.getValueFrom().getSecretKeyRef().getName()).isEqualTo("creds");
+              assertThat(e.getValueFrom().getSecretKeyRef().getKey()).isEqualTo("pw");
+            })
+        .anySatisfy(
+            e -> assertThat(e.getValueFrom().getSecretKeyRef().getKey()).isEqualTo("username"))
+        .anySatisfy(
+            e -> {
+              assertThat(e.getName()).isEqualTo("SMTP_REACH_CA_BUNDLE");
+              assertThat(e.getValueFrom().getConfigMapKeyRef().getName()).isEqualTo("corp-ca");
+            });
+  }
+
+  @Test
+  void placementAndTheUsersSelectorsLabelsAndAnnotationsAreApplied() {
+    SmtpEndpointSpec spec = new SmtpEndpointSpec();
+    spec.probe = new ProbeSpec();
+    spec.probe.nodeSelector = Map.of("pool", "mail");
+    spec.probe.labels = Map.of("app", "mailer", "app.kubernetes.io/managed-by", "someone-else");
+    spec.probe.annotations = Map.of("egress.example/gateway", "nat-1");
+    Pod pod =
+        factory.build(
+            endpoint(spec),
+            ProbeSettings.of(endpoint(spec), TestOperatorConfig.DEFAULTS),
+            new ProbeSource("zone-b", Map.of("topology.kubernetes.io/zone", "zone-b")),
+            "r1",
+            1);
+    assertThat(pod.getSpec().getNodeSelector())
+        .containsEntry("pool", "mail")
+        .containsEntry("topology.kubernetes.io/zone", "zone-b");
+    assertThat(pod.getMetadata().getLabels())
+        .containsEntry("app", "mailer")
+        .as("ours win: the informer selects on it")
+        .containsEntry("app.kubernetes.io/managed-by", "smtp-reach");
+    assertThat(pod.getMetadata().getAnnotations())
+        .containsEntry("egress.example/gateway", "nat-1")
+        .containsEntry("smtpreach.io/source", "zone-b");
+  }
+
+  @Test
+  void longNamesStayValidAndDistinct() {
+    String name = "a".repeat(200);
+    String pod = ProbePodFactory.podName(name, "mwu8mrex", 12);
+    assertThat(pod).hasSizeLessThanOrEqualTo(63).endsWith("-mwu8mrex-12");
+    assertThat(ProbePodFactory.labelValue(name)).hasSizeLessThanOrEqualTo(63);
+    assertThat(ProbePodFactory.labelValue(name))
+        .isNotEqualTo(ProbePodFactory.labelValue(name + "b"));
+  }
+
+  @Test
+  void theSpecBecomesProbeArgumentsWithTheOperatorsDefaults() {
+    SmtpEndpointSpec spec = new SmtpEndpointSpec();
+    spec.ports =
+        List.of(
+            new PortSpec(465, null, null), new PortSpec(25, TlsMode.StartTLS, Expectation.Blocked));
+    spec.interval = "1m30s";
+    spec.timeout = "20s";
+    spec.ipFamily = IpFamily.Each;
+    spec.ehloName = "probe.example.com";
+    ProbeSettings s = ProbeSettings.of(endpoint(spec), TestOperatorConfig.DEFAULTS);
+    assertThat(s.interval()).isEqualTo(Duration.ofSeconds(90));
+    assertThat(s.arguments())
+        .containsSequence("-p", "465:implicit:reachable")
+        .containsSequence("-p", "25:starttls:blocked")
+        .containsSequence("--timeout", "20s")
+        .containsSequence("--connect-timeout", "5s")
+        .containsSequence("--ip-family", "each")
+        .containsSequence("--ehlo", "probe.example.com");
+
+    SmtpEndpointSpec mx = new SmtpEndpointSpec();
+    mx.mxDomain = "example.com";
+    assertThat(ProbeSettings.of(endpoint(mx), TestOperatorConfig.DEFAULTS).arguments())
+        .containsSequence("probe", "--mx", "example.com", "-p", "25:auto:reachable");
+  }
+
+  @Test
+  void aSpecTheApiServerShouldHaveRejectedIsAClearError() {
+    SmtpEndpointSpec both = new SmtpEndpointSpec();
+    both.host = "smtp.example.com";
+    both.mxDomain = "example.com";
+    assertThatThrownBy(() -> ProbeSettings.of(endpoint(both), TestOperatorConfig.DEFAULTS))
+        .hasMessage("set exactly one of spec.host and spec.mxDomain");
+    SmtpEndpointSpec slow = new SmtpEndpointSpec();
+    slow.interval = "30s";
+    slow.timeout = "1m";
+    assertThatThrownBy(() -> ProbeSettings.of(endpoint(slow), TestOperatorConfig.DEFAULTS))
+        .hasMessage("timeout must be shorter than interval");
+  }
+
+  private Pod build(SmtpEndpoint ep) {
+    return factory.build(
+        ep,
+        ProbeSettings.of(ep, TestOperatorConfig.DEFAULTS),
+        new ProbeSource("any", Map.of()),
+        "abc123",
+        0);
+  }
+
+  static SmtpEndpoint endpoint(SmtpEndpointSpec spec) {
+    if (spec.host == null && spec.mxDomain == null) {
+      spec.host = "smtp.example.com";
+    }
+    SmtpEndpoint ep = new SmtpEndpoint();
+    ep.setMetadata(
+        new ObjectMetaBuilder().withName("mail").withNamespace("team").withUid("uid-1").build());
+    ep.setSpec(spec);
+    return ep;
+  }
+}

@@ -1,0 +1,187 @@
+package io.smtpreach.reconciler;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.smtpreach.probe.IpFamily;
+import io.smtpreach.probe.ProbeReport;
+import io.smtpreach.probe.ProbeResult;
+import io.smtpreach.probe.ProbeTarget;
+import io.smtpreach.probe.Reason;
+import io.smtpreach.probe.ReportCodec;
+import io.smtpreach.status.ProbeRunFailure;
+import io.smtpreach.status.SourceOutcome;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+/** What a probe pod says: a report, still going, or why the probe could not run. */
+class ProbePodReaderTest {
+  private static final Instant CREATED = Instant.parse("2026-11-24T10:00:00Z");
+  private static final Duration RUN = Duration.ofSeconds(50);
+  private final ProbePodReader reader = new ProbePodReader(Duration.ofMinutes(2));
+
+  @Test
+  void aTerminationMessageWithAReportIsTheSourcesResultWhateverTheExitCode() {
+    ProbeReport report =
+        new ProbeReport(
+            "smtp.example.com",
+            false,
+            CREATED,
+            List.of(
+                ProbeResult.builder("smtp.example.com", ProbeTarget.parse("587"), IpFamily.ANY)
+                    .build(Reason.CONNECT_TIMEOUT, "timed out")));
+    Pod pod =
+        terminated(1, ReportCodec.encode(report, ReportCodec.TERMINATION_MESSAGE_LIMIT), "Failed");
+    SourceOutcome o = reader.read(pod, RUN, CREATED.plusSeconds(10)).orElseThrow();
+    assertThat(o.ran()).isTrue();
+    assertThat(o.source()).isEqualTo("zone-b");
+    assertThat(o.node()).isEqualTo("node-b");
+    assertThat(o.report().results().get(0).reason()).isEqualTo(Reason.CONNECT_TIMEOUT);
+  }
+
+  @Test
+  void outputThatIsNotAReportIsACrashNotAPortState() {
+    Pod pod =
+        terminated(
+            3,
+            "Exception in thread \"main\" java.lang.OutOfMemoryError\nsmtp-reach: boom",
+            "Failed");
+    SourceOutcome o = reader.read(pod, RUN, CREATED.plusSeconds(10)).orElseThrow();
+    assertThat(o.failure()).isEqualTo(ProbeRunFailure.ProbeCrashed);
+    assertThat(o.message()).isEqualTo("exit code 3: smtp-reach: boom");
+  }
+
+  @Test
+  void anImageThatCannotBePulledFailsAtOnce() {
+    Pod pod =
+        pending()
+            .editStatus()
+            .addNewContainerStatus()
+            .withName("probe")
+            .withNewState()
+            .withNewWaiting()
+            .withReason("ErrImagePull")
+            .withMessage("not found")
+            .endWaiting()
+            .endState()
+            .endContainerStatus()
+            .endStatus()
+            .build();
+    assertThat(reader.read(pod, RUN, CREATED.plusSeconds(1)))
+        .hasValueSatisfying(
+            o -> assertThat(o.failure()).isEqualTo(ProbeRunFailure.ImagePullFailed));
+  }
+
+  @Test
+  void aMissingSecretIsAMisconfiguration() {
+    Pod pod =
+        pending()
+            .editStatus()
+            .addNewContainerStatus()
+            .withName("probe")
+            .withNewState()
+            .withNewWaiting()
+            .withReason("CreateContainerConfigError")
+            .withMessage("secret \"creds\" not found")
+            .endWaiting()
+            .endState()
+            .endContainerStatus()
+            .endStatus()
+            .build();
+    assertThat(reader.read(pod, RUN, CREATED.plusSeconds(1)))
+        .hasValueSatisfying(
+            o -> {
+              assertThat(o.failure()).isEqualTo(ProbeRunFailure.ProbeMisconfigured);
+              assertThat(o.message()).contains("secret \"creds\" not found");
+            });
+  }
+
+  @Test
+  void anUnschedulablePodGetsItsStartTimeoutThenCounts() {
+    Pod pod =
+        pending()
+            .editStatus()
+            .addNewCondition()
+            .withType("PodScheduled")
+            .withStatus("False")
+            .withReason("Unschedulable")
+            .withMessage("0/3 nodes are available")
+            .endCondition()
+            .endStatus()
+            .build();
+    assertThat(reader.read(pod, RUN, CREATED.plusSeconds(30))).isEmpty();
+    assertThat(reader.recheckAt(pod, RUN)).isEqualTo(CREATED.plusSeconds(121));
+    Optional<SourceOutcome> late = reader.read(pod, RUN, CREATED.plusSeconds(121));
+    assertThat(late)
+        .hasValueSatisfying(
+            o -> {
+              assertThat(o.failure()).isEqualTo(ProbeRunFailure.PodUnschedulable);
+              assertThat(o.message()).isEqualTo("0/3 nodes are available");
+            });
+  }
+
+  @Test
+  void aPodKilledAtItsDeadlineTimedOut() {
+    Pod pod =
+        new PodBuilder(base())
+            .withNewStatus()
+            .withPhase("Failed")
+            .withReason("DeadlineExceeded")
+            .endStatus()
+            .build();
+    assertThat(reader.read(pod, RUN, CREATED.plusSeconds(60)))
+        .hasValueSatisfying(o -> assertThat(o.failure()).isEqualTo(ProbeRunFailure.ProbeTimedOut));
+  }
+
+  @Test
+  void aRunningPodIsWaitedForUntilItsDeadline() {
+    Pod pod =
+        new PodBuilder(base())
+            .withNewStatus()
+            .withPhase("Running")
+            .withStartTime(CREATED.toString())
+            .endStatus()
+            .build();
+    assertThat(reader.read(pod, RUN, CREATED.plusSeconds(60))).isEmpty();
+    assertThat(reader.read(pod, RUN, CREATED.plusSeconds(81)))
+        .hasValueSatisfying(o -> assertThat(o.failure()).isEqualTo(ProbeRunFailure.ProbeTimedOut));
+  }
+
+  private static Pod base() {
+    return new PodBuilder()
+        .withNewMetadata()
+        .withName("mail-r1-1")
+        .withCreationTimestamp(CREATED.toString())
+        .addToAnnotations(ProbePodFactory.SOURCE_ANNOTATION, "zone-b")
+        .endMetadata()
+        .withNewSpec()
+        .withNodeName("node-b")
+        .endSpec()
+        .build();
+  }
+
+  private static PodBuilder pending() {
+    return new PodBuilder(base()).withNewStatus().withPhase("Pending").endStatus();
+  }
+
+  private static Pod terminated(int exitCode, String message, String phase) {
+    return new PodBuilder(base())
+        .withNewStatus()
+        .withPhase(phase)
+        .addNewContainerStatus()
+        .withName("probe")
+        .withNewState()
+        .withNewTerminated()
+        .withExitCode(exitCode)
+        .withMessage(message)
+        .endTerminated()
+        .endState()
+        .endContainerStatus()
+        .endStatus()
+        .build();
+  }
+}

@@ -1,0 +1,534 @@
+package io.smtpreach.reconciler;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
+import io.fabric8.kubernetes.api.model.Event;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
+import io.fabric8.kubernetes.api.model.authorization.v1.SelfSubjectAccessReviewBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.dsl.Resource;
+import io.smtpreach.api.AuthSpec;
+import io.smtpreach.api.CaBundleSource;
+import io.smtpreach.api.Expectation;
+import io.smtpreach.api.Placement;
+import io.smtpreach.api.PortSpec;
+import io.smtpreach.api.PortStatus;
+import io.smtpreach.api.ProbeSpec;
+import io.smtpreach.api.SmtpEndpoint;
+import io.smtpreach.api.SmtpEndpointSpec;
+import io.smtpreach.api.SmtpEndpointStatus;
+import io.smtpreach.api.SourceStatus;
+import io.smtpreach.api.TlsMode;
+import io.smtpreach.api.TlsSpec;
+import io.smtpreach.cluster.ImageMap;
+import io.smtpreach.cluster.LocalCluster;
+import io.smtpreach.cluster.OperatorInstall;
+import io.smtpreach.cluster.OperatorProcess;
+import io.smtpreach.cluster.ProcessNode;
+import io.smtpreach.cluster.TestNamespace;
+import io.smtpreach.cluster.WithLocalCluster;
+import io.smtpreach.metrics.EndpointMetrics;
+import io.smtpreach.peers.NetworkNamespace;
+import io.smtpreach.peers.PostfixPeer;
+import io.smtpreach.peers.ProjectPaths;
+import io.smtpreach.status.ConditionTypes;
+import io.smtpreach.status.Conditions;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.function.UnaryOperator;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * The operator as a specification, on a real control plane with process nodes in two zones (zone-b
+ * behind its own iptables), a real Postfix, and the operator running as its own process with only
+ * its generated RBAC.
+ */
+@WithLocalCluster
+@ExtendWith(PostfixPeer.class)
+class SmtpEndpointOperatorIT {
+  private static final int SUBNET = 93;
+  private static final String OPEN_POOL = "open";
+  private static final String NO_IMAGES_POOL = "no-images";
+  private static final Map<String, String> SETTINGS =
+      Map.of(
+          "SMTP_REACH_POD_START_TIMEOUT", "6s",
+          "SMTP_REACH_PROBE_START_ALLOWANCE", "20s",
+          "SMTP_REACH_DEFAULT_INTERVAL", "10m");
+
+  private static NetworkNamespace zoneB;
+  private static LocalCluster cluster;
+  private static KubernetesClient k;
+  private static Path operatorKubeconfig;
+  private static Path operatorLog;
+  private static OperatorProcess operator;
+  private static Path caFile;
+
+  @BeforeAll
+  static void install(LocalCluster localCluster, PostfixPeer.Instance peer) {
+    NetworkNamespace.requireSupport();
+    OperatorProcess.requireJar();
+    cluster = localCluster;
+    k = cluster.client();
+    caFile = peer.caFile();
+    zoneB = NetworkNamespace.create(SUBNET);
+    ImageMap images = ImageMap.standard();
+    cluster.startNode(new ProcessNode.NodeConfig("node-a", "zone-a", OPEN_POOL, null), images);
+    cluster.startNode(new ProcessNode.NodeConfig("node-b", "zone-b", OPEN_POOL, zoneB), images);
+    // A node that has no image at all: whatever runs there fails to pull.
+    cluster.startNode(
+        new ProcessNode.NodeConfig("node-c", "zone-c", NO_IMAGES_POOL, null), new ImageMap());
+    operatorKubeconfig = OperatorInstall.install(cluster);
+    operatorLog = ProjectPaths.root().resolve("target/operator-it/operator.log");
+    operator = OperatorProcess.start(operatorKubeconfig, SETTINGS, operatorLog);
+    Awaitility.setDefaultPollInterval(Duration.ofMillis(250));
+    Awaitility.setDefaultTimeout(Duration.ofSeconds(60));
+  }
+
+  @AfterAll
+  static void uninstall() {
+    if (operator != null) {
+      operator.close();
+    }
+    if (zoneB != null) {
+      zoneB.close();
+    }
+    Awaitility.reset();
+  }
+
+  @AfterEach
+  void openTheFirewall() {
+    zoneB.flush();
+  }
+
+  @Test
+  void probesFromEachZoneAndReportsStatusEventsAndMetrics(@TestNamespace String ns) {
+    SmtpEndpoint ep = create(ns, "mail", perZone());
+
+    SmtpEndpointStatus s = awaitRound(ns, "mail", null);
+    assertThat(s.ports).extracting(p -> p.port).containsExactly(587, 465, 2525, 25);
+    assertThat(s.ports).allSatisfy(p -> assertThat(p.state).isEqualTo("Reachable"));
+    assertThat(port(s, 587).sources)
+        .extracting(src -> src.name + "@" + src.node)
+        .containsExactlyInAnyOrder("zone-a@node-a", "zone-b@node-b");
+    assertThat(port(s, 465).tlsFacts.version).isEqualTo("TLSv1.3");
+    assertThat(port(s, 587).authMechanisms).contains("PLAIN");
+    assertThat(s.recommended).isEqualTo("587/StartTLS");
+    assertCondition(s, ConditionTypes.READY, "True", ConditionTypes.ALL_PORTS_AS_EXPECTED);
+    assertCondition(s, ConditionTypes.SECURE_SUBMISSION_AVAILABLE, "True", "SecurePortReachable");
+    assertCondition(s, ConditionTypes.PROBES_RUNNING, "True", ConditionTypes.ROUND_SUCCEEDED);
+    assertThat(s.observedGeneration).isEqualTo(ep.getMetadata().getGeneration());
+    assertThat(events(ns, "mail")).anyMatch(e -> e.getReason().equals("PortReachable"));
+    await("finished pods deleted").until(() -> pods(ns).isEmpty());
+    assertThat(metric("smtp_reach_port_up", ns, "mail", "587", "zone-b")).isEqualTo(1.0);
+
+    // 587 silently dropped on zone-b's node only.
+    zoneB.iptables("-A", "OUTPUT", "-p", "tcp", "--dport", "587", "-j", "DROP");
+    s = probeNow(ns, "mail");
+    PortStatus p587 = port(s, 587);
+    assertThat(p587.state).isEqualTo("Blocked");
+    assertThat(p587.reason).isEqualTo("ConnectTimeout");
+    assertThat(p587.source).isEqualTo("zone-b");
+    assertThat(source(p587, "zone-b").state).isEqualTo("Blocked");
+    assertThat(source(p587, "zone-a").state).isEqualTo("Reachable");
+    assertThat(p587.sources.get(0).name).as("failing sources first").isEqualTo("zone-b");
+    assertCondition(s, ConditionTypes.READY, "False", ConditionTypes.PORTS_NOT_AS_EXPECTED);
+    assertThat(s.recommended).isEqualTo("465/Implicit");
+    assertThat(events(ns, "mail"))
+        .anyMatch(
+            e ->
+                e.getType().equals("Warning")
+                    && e.getReason().equals("PortBlocked")
+                    && e.getMessage().startsWith("587/StartTLS from zone-b is now Blocked"));
+    assertThat(metric("smtp_reach_port_up", ns, "mail", "587", "zone-b")).isEqualTo(0.0);
+    assertThat(metric("smtp_reach_port_up", ns, "mail", "587", "zone-a")).isEqualTo(1.0);
+    assertThat(metric("smtp_reach_port_up", ns, "mail", "465", "zone-b")).isEqualTo(1.0);
+
+    // The rule goes: recovery, with a Normal event.
+    zoneB.flush();
+    s = probeNow(ns, "mail");
+    assertThat(port(s, 587).state).isEqualTo("Reachable");
+    assertCondition(s, ConditionTypes.READY, "True", ConditionTypes.ALL_PORTS_AS_EXPECTED);
+    assertThat(events(ns, "mail"))
+        .anyMatch(
+            e ->
+                e.getType().equals("Normal")
+                    && e.getMessage()
+                        .startsWith("587/StartTLS from zone-b is now Reachable (was Blocked)"));
+    assertThat(metric("smtp_reach_port_up", ns, "mail", "587", "zone-b")).isEqualTo(1.0);
+
+    // The credential check ran, and its password is nowhere to be read.
+    String everything =
+        k.getKubernetesSerialization().asJson(get(ns, "mail"))
+            + events(ns, "mail").toString()
+            + operator.log()
+            + operator.metrics();
+    assertThat(everything).doesNotContain(PostfixPeer.PASSWORD);
+  }
+
+  @Test
+  void expectBlockedOnPort25IsQuietWhileBlockedAndFlagsItWhenItOpens(@TestNamespace String ns) {
+    zoneB.iptables(
+        "-A", "OUTPUT", "-p", "tcp", "--dport", "25", "-j", "REJECT", "--reject-with", "tcp-reset");
+    SmtpEndpointSpec spec = spec();
+    spec.ports =
+        List.of(
+            new PortSpec(587, TlsMode.StartTLS, null),
+            new PortSpec(25, TlsMode.Auto, Expectation.Blocked));
+    spec.probe = new ProbeSpec();
+    spec.probe.nodeSelector = Map.of("topology.kubernetes.io/zone", "zone-b");
+    create(ns, "relay", spec);
+
+    SmtpEndpointStatus s = awaitRound(ns, "relay", null);
+    assertThat(port(s, 25).state).isEqualTo("Refused");
+    assertThat(port(s, 25).asExpected).isTrue();
+    assertCondition(s, ConditionTypes.READY, "True", ConditionTypes.ALL_PORTS_AS_EXPECTED);
+    assertThat(events(ns, "relay")).noneMatch(e -> e.getType().equals("Warning"));
+
+    zoneB.flush();
+    s = probeNow(ns, "relay");
+    assertThat(port(s, 25).state).isEqualTo("Reachable");
+    assertThat(port(s, 25).asExpected).isFalse();
+    assertCondition(s, ConditionTypes.READY, "False", ConditionTypes.PORTS_NOT_AS_EXPECTED);
+    assertThat(events(ns, "relay"))
+        .anyMatch(e -> e.getType().equals("Warning") && e.getReason().equals("PortReachable"));
+    assertThat(metric("smtp_reach_port_as_expected", ns, "relay", "25", "any")).isEqualTo(0.0);
+  }
+
+  @Test
+  void probesThatCannotRunChangeNoPortState(@TestNamespace String ns) {
+    SmtpEndpointSpec spec = spec();
+    spec.ports = List.of(new PortSpec(587, TlsMode.StartTLS, null));
+    spec.probe = new ProbeSpec();
+    spec.probe.nodeSelector = Map.of(ProcessNode.POOL_LABEL, OPEN_POOL);
+    create(ns, "mail", spec);
+    SmtpEndpointStatus first = awaitRound(ns, "mail", null);
+    PortStatus before = port(first, 587);
+    assertThat(before.state).isEqualTo("Reachable");
+
+    // A spec change re-probes at once; on a node without the image, the pull fails.
+    SmtpEndpointStatus s =
+        edit(ns, "mail", e -> withSelector(e, Map.of(ProcessNode.POOL_LABEL, NO_IMAGES_POOL)));
+    s = awaitCondition(ns, "mail", ConditionTypes.PROBES_RUNNING, "False");
+    assertCondition(s, ConditionTypes.PROBES_RUNNING, "False", "ImagePullFailed");
+    assertThat(port(s, 587).state).isEqualTo("Reachable");
+    assertThat(port(s, 587).since).isEqualTo(before.since);
+    assertThat(s.observedGeneration).isEqualTo(2L);
+    assertThat(events(ns, "mail")).anyMatch(e -> e.getReason().equals("ImagePullFailed"));
+    assertThat(metric(EndpointMetrics.PROBES_RUNNING, ns, "mail", null, null)).isEqualTo(0.0);
+    assertThat(metric("smtp_reach_port_up", ns, "mail", "587", "any")).isEqualTo(1.0);
+
+    // No node matches at all: the pod stays Pending, then counts as unschedulable.
+    edit(ns, "mail", e -> withSelector(e, Map.of(ProcessNode.POOL_LABEL, "nowhere")));
+    s =
+        await("PodUnschedulable")
+            .until(
+                () -> get(ns, "mail").getStatus(),
+                st ->
+                    st.observedGeneration == 3L
+                        && Conditions.find(st.conditions, ConditionTypes.PROBES_RUNNING)
+                            .filter(c -> c.getReason().equals("PodUnschedulable"))
+                            .isPresent());
+    assertThat(port(s, 587).state).isEqualTo("Reachable");
+    assertThat(port(s, 587).since).isEqualTo(before.since);
+  }
+
+  @Test
+  void anOperatorKilledMidRoundLosesNothingAndLeavesNoOrphanPods(@TestNamespace String ns) {
+    // A round that takes a while: 587 silently dropped from zone-b, 5 s connect timeout.
+    zoneB.iptables("-A", "OUTPUT", "-p", "tcp", "--dport", "587", "-j", "DROP");
+    SmtpEndpointSpec spec = perZone();
+    spec.connectTimeout = "5s";
+    create(ns, "mail", spec);
+    SmtpEndpointStatus inProgress =
+        await("round in progress")
+            .until(() -> get(ns, "mail").getStatus(), st -> st != null && st.round != null);
+    String round = inProgress.round.id;
+
+    operator.kill();
+    operator = OperatorProcess.start(operatorKubeconfig, SETTINGS, operatorLog);
+
+    SmtpEndpointStatus s = awaitRound(ns, "mail", null);
+    assertThat(s.lastProbeTime).isEqualTo(inProgress.round.startedAt.substring(0, 19) + "Z");
+    assertThat(port(s, 587).sources)
+        .extracting(src -> src.state)
+        .containsExactlyInAnyOrder("Blocked", "Reachable");
+    await("no pods left").until(() -> pods(ns).isEmpty());
+    List<String> created =
+        k.v1().events().inNamespace(ns).list().getItems().stream()
+            .filter(e -> "Scheduled".equals(e.getReason()))
+            .map(e -> e.getInvolvedObject().getName())
+            .toList();
+    assertThat(created).as("one pod per zone, once").hasSize(2).allMatch(n -> n.contains(round));
+  }
+
+  @Test
+  void invalidSpecsAreRejectedWithTheServersMessage(@TestNamespace String ns) {
+    SmtpEndpointSpec both = spec();
+    both.mxDomain = "example.com";
+    assertRejected(ns, both, "set exactly one of host and mxDomain");
+
+    SmtpEndpointSpec twice = spec();
+    twice.ports = List.of(new PortSpec(587, null, null), new PortSpec(587, TlsMode.Implicit, null));
+    assertRejected(ns, twice, "each port may be listed only once");
+
+    SmtpEndpointSpec fast = spec();
+    fast.interval = "10s";
+    assertRejected(ns, fast, "interval must be at least 30s");
+
+    SmtpEndpointSpec slow = spec();
+    slow.interval = "1m";
+    slow.timeout = "2m";
+    assertRejected(ns, slow, "timeout must be shorter than interval");
+
+    SmtpEndpointSpec group = spec();
+    group.probe = new ProbeSpec();
+    group.probe.placement = Placement.PerNodeGroup;
+    assertRejected(ns, group, "nodeLabel is required when placement is PerNodeGroup");
+
+    SmtpEndpointSpec port = spec();
+    port.ports = List.of(new PortSpec(70000, null, null));
+    assertRejected(ns, port, "spec.ports[0].port");
+  }
+
+  @Test
+  void deletingAnEndpointLeavesNoPodsAndNoSeries(@TestNamespace String ns) {
+    create(ns, "gone", perZone());
+    awaitRound(ns, "gone", null);
+    assertThat(operator.metrics()).contains("endpoint=\"gone\"");
+
+    k.resources(SmtpEndpoint.class).inNamespace(ns).withName("gone").delete();
+
+    await("series removed").until(() -> !operator.metrics().contains("endpoint=\"gone\""));
+    await("pods gone").until(() -> pods(ns).isEmpty());
+  }
+
+  @Test
+  void theOperatorHasOnlyItsOwnPermissions() {
+    try (KubernetesClient asOperator = LocalCluster.clientFor(operatorKubeconfig)) {
+      assertThat(allowed(asOperator, "", "pods", "create", "some-namespace")).isTrue();
+      assertThat(allowed(asOperator, "", "secrets", "get", "some-namespace")).isFalse();
+      assertThat(allowed(asOperator, "", "configmaps", "list", "some-namespace")).isFalse();
+      assertThat(allowed(asOperator, "apps", "deployments", "create", "some-namespace")).isFalse();
+      assertThat(allowed(asOperator, "", "nodes", "delete", null)).isFalse();
+      assertThat(
+              allowed(
+                  asOperator, "coordination.k8s.io", "leases", "update", OperatorInstall.NAMESPACE))
+          .isTrue();
+      assertThat(allowed(asOperator, "coordination.k8s.io", "leases", "update", "some-namespace"))
+          .isFalse();
+    }
+  }
+
+  // --- the endpoint under test ---
+
+  /** The local Postfix, as seen from both zones, with its CA from a ConfigMap and AUTH checked. */
+  private static SmtpEndpointSpec spec() {
+    SmtpEndpointSpec spec = new SmtpEndpointSpec();
+    spec.host = zoneB.hostAddress();
+    spec.connectTimeout = "3s";
+    spec.tls = new TlsSpec();
+    spec.tls.serverName = "smtp.test";
+    spec.tls.caBundle = new CaBundleSource();
+    spec.tls.caBundle.configMapKeyRef =
+        new io.fabric8.kubernetes.api.model.ConfigMapKeySelector("ca.pem", "smtp-ca", false);
+    return spec;
+  }
+
+  private static SmtpEndpointSpec perZone() {
+    SmtpEndpointSpec spec = spec();
+    spec.auth = new AuthSpec();
+    spec.auth.secretRef = new AuthSpec.SecretRef();
+    spec.auth.secretRef.name = "smtp-credentials";
+    spec.probe = new ProbeSpec();
+    spec.probe.placement = Placement.PerNodeGroup;
+    spec.probe.nodeLabel = "topology.kubernetes.io/zone";
+    spec.probe.nodeSelector = Map.of(ProcessNode.POOL_LABEL, OPEN_POOL);
+    return spec;
+  }
+
+  private static SmtpEndpoint create(String ns, String name, SmtpEndpointSpec spec) {
+    try {
+      k.configMaps()
+          .inNamespace(ns)
+          .resource(
+              new ConfigMapBuilder()
+                  .withNewMetadata()
+                  .withName("smtp-ca")
+                  .endMetadata()
+                  .addToData("ca.pem", Files.readString(caFile))
+                  .build())
+          .createOr(r -> r.update());
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    k.secrets()
+        .inNamespace(ns)
+        .resource(
+            new SecretBuilder()
+                .withNewMetadata()
+                .withName("smtp-credentials")
+                .endMetadata()
+                .addToStringData("username", PostfixPeer.USER)
+                .addToStringData("password", PostfixPeer.PASSWORD)
+                .build())
+        .createOr(r -> r.update());
+    SmtpEndpoint ep = new SmtpEndpoint();
+    ep.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(ns).build());
+    ep.setSpec(spec);
+    return k.resources(SmtpEndpoint.class).inNamespace(ns).resource(ep).create();
+  }
+
+  private static SmtpEndpoint withSelector(SmtpEndpoint e, Map<String, String> selector) {
+    e.getSpec().probe.nodeSelector = selector;
+    return e;
+  }
+
+  private static void assertRejected(String ns, SmtpEndpointSpec spec, String message) {
+    String name = "bad-" + UUID.randomUUID().toString().substring(0, 6);
+    assertThatThrownBy(() -> create(ns, name, spec))
+        .isInstanceOf(KubernetesClientException.class)
+        .hasMessageContaining(message);
+  }
+
+  // --- observing ---
+
+  private static Resource<SmtpEndpoint> endpoint(String ns, String name) {
+    return k.resources(SmtpEndpoint.class).inNamespace(ns).withName(name);
+  }
+
+  private static SmtpEndpoint get(String ns, String name) {
+    return endpoint(ns, name).get();
+  }
+
+  /**
+   * Waits for a finished round newer than {@code after} (a lastProbeTime, or null for the first).
+   */
+  private static SmtpEndpointStatus awaitRound(String ns, String name, String after) {
+    return await("a finished round of " + name)
+        .until(
+            () -> get(ns, name).getStatus(),
+            s ->
+                s != null
+                    && s.round == null
+                    && s.lastProbeTime != null
+                    && !s.lastProbeTime.equals(after));
+  }
+
+  private static SmtpEndpointStatus awaitCondition(
+      String ns, String name, String type, String status) {
+    return await(type + "=" + status)
+        .until(
+            () -> get(ns, name).getStatus(),
+            s ->
+                s != null
+                    && s.round == null
+                    && Conditions.find(s.conditions, type)
+                        .filter(c -> c.getStatus().equals(status))
+                        .isPresent());
+  }
+
+  /** Sets the probe-now annotation to a new value and waits for the round it starts. */
+  private static SmtpEndpointStatus probeNow(String ns, String name) {
+    String value = UUID.randomUUID().toString();
+    edit(
+        ns,
+        name,
+        e -> {
+          if (e.getMetadata().getAnnotations() == null) {
+            e.getMetadata().setAnnotations(new java.util.HashMap<>());
+          }
+          e.getMetadata().getAnnotations().put(SmtpEndpoint.PROBE_NOW_ANNOTATION, value);
+          return e;
+        });
+    return await("probe-now " + value)
+        .until(
+            () -> get(ns, name).getStatus(),
+            s -> value.equals(s.probeNowHandled) && s.round == null);
+  }
+
+  private static SmtpEndpointStatus edit(
+      String ns, String name, UnaryOperator<SmtpEndpoint> change) {
+    return endpoint(ns, name).edit(change).getStatus();
+  }
+
+  private static List<Pod> pods(String ns) {
+    return k.pods().inNamespace(ns).list().getItems();
+  }
+
+  private static List<Event> events(String ns, String name) {
+    return k.v1().events().inNamespace(ns).list().getItems().stream()
+        .filter(e -> name.equals(e.getInvolvedObject().getName()))
+        .filter(e -> "SmtpEndpoint".equals(e.getInvolvedObject().getKind()))
+        .toList();
+  }
+
+  private static PortStatus port(SmtpEndpointStatus s, int port) {
+    return s.ports.stream().filter(p -> p.port == port).findFirst().orElseThrow();
+  }
+
+  private static SourceStatus source(PortStatus p, String name) {
+    return p.sources.stream().filter(s -> s.name.equals(name)).findFirst().orElseThrow();
+  }
+
+  private static void assertCondition(
+      SmtpEndpointStatus s, String type, String status, String reason) {
+    assertThat(Conditions.find(s.conditions, type))
+        .hasValueSatisfying(
+            c -> {
+              assertThat(c.getStatus()).as(type).isEqualTo(status);
+              assertThat(c.getReason()).as(type + " reason").isEqualTo(reason);
+            });
+  }
+
+  /** One sample of the operator's /q/metrics; null when the series is absent. */
+  private static Double metric(
+      String name, String ns, String endpoint, String port, String source) {
+    for (String line : operator.metrics().split("\n")) {
+      if (line.startsWith(name + "{")
+          && line.contains("namespace=\"" + ns + "\"")
+          && line.contains("endpoint=\"" + endpoint + "\"")
+          && (port == null || line.contains("port=\"" + port + "\""))
+          && (source == null || line.contains("source=\"" + source + "\""))) {
+        return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+      }
+    }
+    return null;
+  }
+
+  private static boolean allowed(
+      KubernetesClient client, String group, String resource, String verb, String namespace) {
+    return client
+        .authorization()
+        .v1()
+        .selfSubjectAccessReview()
+        .create(
+            new SelfSubjectAccessReviewBuilder()
+                .withNewSpec()
+                .withNewResourceAttributes()
+                .withGroup(group)
+                .withResource(resource)
+                .withVerb(verb)
+                .withNamespace(namespace)
+                .endResourceAttributes()
+                .endSpec()
+                .build())
+        .getStatus()
+        .getAllowed();
+  }
+}

@@ -1,0 +1,70 @@
+package io.smtpreach.reconciler;
+
+import io.smtpreach.config.OperatorConfig;
+import java.time.Duration;
+import java.util.Optional;
+
+/** The operator's documented defaults, without booting Quarkus. */
+final class TestOperatorConfig implements OperatorConfig {
+  static final OperatorConfig DEFAULTS = new TestOperatorConfig();
+
+  @Override
+  public Duration defaultInterval() {
+    return Duration.ofMinutes(5);
+  }
+
+  @Override
+  public Duration defaultTimeout() {
+    return Duration.ofSeconds(10);
+  }
+
+  @Override
+  public Duration defaultConnectTimeout() {
+    return Duration.ofSeconds(5);
+  }
+
+  @Override
+  public String probeImage() {
+    return "ghcr.io/smtp-reach/smtp-reach:test";
+  }
+
+  @Override
+  public ProbeResources probeResources() {
+    return new ProbeResources() {
+      @Override
+      public String cpuRequest() {
+        return "50m";
+      }
+
+      @Override
+      public String memoryRequest() {
+        return "96Mi";
+      }
+
+      @Override
+      public String memoryLimit() {
+        return "192Mi";
+      }
+    };
+  }
+
+  @Override
+  public int maxConcurrentProbePods() {
+    return 200;
+  }
+
+  @Override
+  public Duration podStartTimeout() {
+    return Duration.ofMinutes(2);
+  }
+
+  @Override
+  public Duration probeStartAllowance() {
+    return Duration.ofSeconds(30);
+  }
+
+  @Override
+  public Optional<String> leaseNamespace() {
+    return Optional.empty();
+  }
+}
