@@ -4,7 +4,7 @@ MVN := ./mvnw -B
 PEER_DIR := /tmp/smtp-reach-postfix
 CLUSTER_DIR := $(HOME)/.cache/smtp-reach/local-cluster
 
-.PHONY: help deps build test demo fuzz bench-probe fmt peer-up peer-down cluster-up cluster-down clean
+.PHONY: help deps controlplane build test demo demo-down run crds fuzz bench-probe fmt peer-up peer-down cluster-up cluster-down clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -15,11 +15,26 @@ deps: ## Install the Debian packages tests and demo use (postfix, iptables, ...)
 build: ## Compile and package (target/quarkus-app), no tests
 	$(MVN) package -DskipTests
 
-test: deps ## Every test: unit, real Postfix, iptables namespaces, fuzz regression, format check
+controlplane: ## Build kube-apiserver, controller-manager, scheduler, etcd from source (cached)
+	@hack/control-plane.sh build
+
+test: deps controlplane ## Every test: unit, Postfix, iptables, the operator on a real control plane
 	$(MVN) verify
 
-demo: deps build ## Probe a local Postfix: all ports, a mode mismatch, and 587 dropped by iptables
+demo: deps controlplane build ## The operator on a local Kubernetes: two zones, 587 dropped in one, a real Postfix
 	@hack/demo.sh
+
+demo-down: ## Stop what make demo started (operator, nodes, control plane, Postfix)
+	@hack/local-cluster.sh down $(CLUSTER_DIR)
+	@hack/postfix-peer.sh stop $(PEER_DIR) >/dev/null 2>&1 || true
+
+run: build ## Run the operator against the current kubeconfig context (applies crds/ first)
+	kubectl apply --server-side -f crds/
+	SMTP_REACH_LEASE_NAMESPACE=$${SMTP_REACH_LEASE_NAMESPACE:-default} java -jar target/quarkus-app/quarkus-run.jar
+
+crds: ## Copy the CRDs the build generates into crds/ (the build checks they are equal)
+	$(MVN) package -DskipTests -q
+	cp target/kubernetes/smtpendpoints.smtpreach.io-v1.yml crds/
 
 fuzz: ## Fuzz the SMTP reply reader and the result decoder (JAZZER_FUZZ=1)
 	JAZZER_FUZZ=1 $(MVN) test -Dtest='*FuzzTest' -Dspotless.check.skip=true -Dsurefire.failIfNoSpecifiedTests=false

@@ -122,6 +122,7 @@ stop_pidfiles() {
 cmd_down() {
   local dir=$1
   [[ -d $dir ]] || return 0
+  stop_pidfiles "$dir" operator # make demo's operator, when it runs here
   stop_pidfiles "$dir" process-nodes
   stop_pidfiles "$dir" kube-scheduler kube-controller-manager
   stop_pidfiles "$dir" kube-apiserver
