@@ -41,6 +41,7 @@ import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 import org.jboss.logging.Logger;
 
 /**
@@ -196,20 +197,28 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
           recheck = earliest(recheck, reader.recheckAt(p, runDeadline));
         }
       }
-      int missing = Objects.requireNonNullElse(r.pods, 0) - roundPods.size();
-      if (missing > 0) {
-        if (now.isBefore(startedAt.plus(config.podStartTimeout()))) {
+      Set<String> present =
+          roundPods.stream().map(ProbePodReader::source).collect(Collectors.toSet());
+      List<String> missing =
+          Objects.requireNonNullElse(r.sources, List.<String>of()).stream()
+              .filter(src -> !present.contains(src))
+              .toList();
+      if (!missing.isEmpty()) {
+        if (now.isBefore(startedAt.plus(config.podStartTimeout()).plus(runDeadline))) {
           // Written to status but not (all) created: the operator stopped in between, or
           // someone deleted them. Pod names are fixed by the round, so creating is idempotent.
           createRoundPods(endpoint, settings, r, context);
           waiting = true;
           recheck = earliest(recheck, now.plus(RECHECK_BUSY));
         } else {
-          for (int i = 0; i < missing; i++) {
-            outcomes.add(
-                SourceOutcome.failed(
-                    "unknown", null, ProbeRunFailure.ProbePodDeleted, "a probe pod disappeared"));
-          }
+          missing.forEach(
+              src ->
+                  outcomes.add(
+                      SourceOutcome.failed(
+                          src,
+                          null,
+                          ProbeRunFailure.ProbePodDeleted,
+                          "its probe pod disappeared")));
         }
       }
       if (!waiting) {
@@ -221,6 +230,14 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
         status.round = null;
         status.nextProbeTime = StatusAggregator.timestamp(startedAt.plus(settings.interval()));
         afterWrite.add(() -> reportRound(endpoint, previous, result));
+        LOG.infof(
+            "%s/%s: round %s finished: %s (%d of %d sources ran)",
+            namespace,
+            name,
+            r.id,
+            result.outcome(),
+            outcomes.stream().filter(SourceOutcome::ran).count(),
+            outcomes.size());
         afterWrite.add(() -> deleteFinished(roundPods, outcomes, context));
       }
     }
@@ -249,7 +266,8 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
           recheck = earliest(recheck, now.plus(RECHECK_BUSY));
         } else {
           RoundStatus next = new RoundStatus();
-          next.id = Long.toString(now.toEpochMilli(), 36);
+          next.id =
+              roundId(trigger, generation, probeNow, status.lastProbeTime + status.nextProbeTime);
           next.startedAt = now.toString();
           next.trigger = trigger;
           next.generation = generation;
@@ -281,6 +299,27 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
     return UpdateControl.<SmtpEndpoint>noUpdate()
         .rescheduleAfter(
             after.compareTo(Duration.ofSeconds(1)) < 0 ? Duration.ofSeconds(1) : after);
+  }
+
+  /**
+   * The round's id, derived from what started it, so that deciding twice to start the same round (a
+   * reconcile that read a stale copy of the endpoint, say) makes the same pods, not more.
+   */
+  static String roundId(String trigger, long generation, String probeNow, String lastRound) {
+    String key =
+        switch (trigger) {
+          case "ProbeNow" -> "p/" + generation + "/" + probeNow;
+          case "Interval" -> "i/" + generation + "/" + lastRound;
+          default -> "g/" + generation;
+        };
+    try {
+      byte[] d =
+          java.security.MessageDigest.getInstance("SHA-256")
+              .digest(key.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      return java.util.HexFormat.of().formatHex(d, 0, 5);
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   /** Why a round is due now, or null: a new or changed spec, probe-now, or the interval. */
