@@ -21,8 +21,8 @@ public class PortSpec {
   public TlsMode tls;
 
   @JsonPropertyDescription(
-      "Reachable (default), Blocked (the port must be closed: a timeout, refusal or unreachable"
-          + " counts), or Any.")
+      "Reachable (default; Any for port 25, which clouds often block), Blocked (the port must be"
+          + " closed: a timeout, refusal or unreachable counts), or Any.")
   public Expectation expect;
 
   public PortSpec() {}

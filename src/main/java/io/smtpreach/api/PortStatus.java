@@ -31,6 +31,9 @@ public class PortStatus {
   @JsonPropertyDescription("When the state last changed.")
   public String since;
 
+  @JsonPropertyDescription("Reachable with TLS from every source: usable for submission.")
+  public Boolean secure;
+
   @JsonPropertyDescription("The source the state, reason and facts come from.")
   public String source;
 

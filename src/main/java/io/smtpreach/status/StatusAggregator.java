@@ -191,6 +191,10 @@ public final class StatusAggregator {
     p.port = target.port();
     p.tls = target.mode().displayName();
     p.expect = camel(target.expect().name());
+    if (!sources.isEmpty()) { // from all sources, before the list is bounded
+      p.secure = sources.stream().allMatch(s -> Boolean.TRUE.equals(s.secure));
+      p.asExpected = sources.stream().allMatch(s -> Boolean.TRUE.equals(s.asExpected));
+    }
     if (sources.size() > MAX_SOURCES) {
       p.sourcesOmitted = sources.size() - MAX_SOURCES;
       sources = new ArrayList<>(sources.subList(0, MAX_SOURCES));
@@ -204,7 +208,6 @@ public final class StatusAggregator {
     p.reason = rep.reason;
     p.message = rep.message;
     p.source = rep.name;
-    p.asExpected = sources.stream().allMatch(s -> Boolean.TRUE.equals(s.asExpected));
     p.since = old != null && rep.state.equals(old.state) && old.since != null ? old.since : now;
     ProbeResult facts = fresh.get(rep.name);
     if (facts != null) {
@@ -411,11 +414,7 @@ public final class StatusAggregator {
             option.mode().displayName().equals(p.tls)
                 || (TlsMode.AUTO.displayName().equals(p.tls)
                     && option.mode().displayName().equals(p.negotiated));
-        if (p.port == option.port()
-            && modeFits
-            && !p.sources.isEmpty()
-            && p.sourcesOmitted == null
-            && p.sources.stream().allMatch(s -> Boolean.TRUE.equals(s.secure))) {
+        if (p.port == option.port() && modeFits && Boolean.TRUE.equals(p.secure)) {
           return Optional.of(option);
         }
       }

@@ -171,6 +171,7 @@ class StatusAggregatorTest {
         StatusAggregator.afterRound(null, List.of(P587), outcomes, 1, T0, T0).status();
     assertThat(s.ports.get(0).sources).hasSize(StatusAggregator.MAX_SOURCES);
     assertThat(s.ports.get(0).sourcesOmitted).isEqualTo(5);
+    assertThat(s.recommended).as("judged on every source, listed or not").isEqualTo("587/StartTLS");
   }
 
   @Test
