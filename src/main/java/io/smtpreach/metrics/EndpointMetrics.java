@@ -133,13 +133,10 @@ public final class EndpointMetrics {
 
   private static void gauges(
       Map<SeriesId, Double> values, Tags endpoint, SmtpEndpointStatus status) {
-    values.put(new SeriesId(READY, endpoint), conditionTrue(status, ConditionTypes.READY));
-    values.put(
-        new SeriesId(SECURE_SUBMISSION, endpoint),
-        conditionTrue(status, ConditionTypes.SECURE_SUBMISSION_AVAILABLE));
-    values.put(
-        new SeriesId(PROBES_RUNNING, endpoint),
-        conditionTrue(status, ConditionTypes.PROBES_RUNNING));
+    condition(values, READY, endpoint, status, ConditionTypes.READY);
+    condition(
+        values, SECURE_SUBMISSION, endpoint, status, ConditionTypes.SECURE_SUBMISSION_AVAILABLE);
+    condition(values, PROBES_RUNNING, endpoint, status, ConditionTypes.PROBES_RUNNING);
     if (status.lastSuccessfulProbeTime != null) {
       values.put(
           new SeriesId(LAST_SUCCESS, endpoint), epochSeconds(status.lastSuccessfulProbeTime));
@@ -194,10 +191,16 @@ public final class EndpointMetrics {
     return b ? 1 : 0;
   }
 
-  private static double conditionTrue(SmtpEndpointStatus status, String type) {
-    return bit(
-        Conditions.find(status.conditions, type)
-            .filter(c -> "True".equals(c.getStatus()))
-            .isPresent());
+  /** 1 for True, 0 for False, no series while Unknown (nothing probed, or nothing to say). */
+  private static void condition(
+      Map<SeriesId, Double> values,
+      String metric,
+      Tags endpoint,
+      SmtpEndpointStatus status,
+      String type) {
+    Conditions.find(status.conditions, type)
+        .filter(c -> !"Unknown".equals(c.getStatus()))
+        .ifPresent(
+            c -> values.put(new SeriesId(metric, endpoint), bit("True".equals(c.getStatus()))));
   }
 }
