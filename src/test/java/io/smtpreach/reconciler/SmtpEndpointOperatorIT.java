@@ -4,15 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
-import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.Event;
-import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.api.model.authorization.v1.SelfSubjectAccessReviewBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
-import io.fabric8.kubernetes.client.dsl.Resource;
 import io.smtpreach.api.AuthSpec;
 import io.smtpreach.api.CaBundleSource;
 import io.smtpreach.api.Expectation;
@@ -39,14 +35,11 @@ import io.smtpreach.peers.PostfixPeer;
 import io.smtpreach.peers.ProjectPaths;
 import io.smtpreach.status.ConditionTypes;
 import io.smtpreach.status.Conditions;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.function.UnaryOperator;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -78,6 +71,7 @@ class SmtpEndpointOperatorIT {
   private static Path operatorLog;
   private static OperatorProcess operator;
   private static Path caFile;
+  private static EndpointSteps steps;
 
   @BeforeAll
   static void install(LocalCluster localCluster, PostfixPeer.Instance peer) {
@@ -93,6 +87,7 @@ class SmtpEndpointOperatorIT {
     // A node that has no image at all: whatever runs there fails to pull.
     cluster.startNode(
         new ProcessNode.NodeConfig("node-c", "zone-c", NO_IMAGES_POOL, null), new ImageMap());
+    steps = new EndpointSteps(k, caFile);
     operatorKubeconfig = OperatorInstall.install(cluster);
     operatorLog = ProjectPaths.root().resolve("target/operator-it/operator.log");
     operator = OperatorProcess.start(operatorKubeconfig, SETTINGS, operatorLog);
@@ -118,9 +113,9 @@ class SmtpEndpointOperatorIT {
 
   @Test
   void probesFromEachZoneAndReportsStatusEventsAndMetrics(@TestNamespace String ns) {
-    SmtpEndpoint ep = create(ns, "mail", perZone());
+    SmtpEndpoint ep = steps.create(ns, "mail", perZone());
 
-    SmtpEndpointStatus s = awaitRound(ns, "mail", null);
+    SmtpEndpointStatus s = steps.awaitRound(ns, "mail", null);
     assertThat(s.ports).extracting(p -> p.port).containsExactly(587, 465, 2525, 25);
     assertThat(s.ports).allSatisfy(p -> assertThat(p.state).isEqualTo("Reachable"));
     assertThat(port(s, 587).sources)
@@ -139,7 +134,7 @@ class SmtpEndpointOperatorIT {
 
     // 587 silently dropped on zone-b's node only.
     zoneB.iptables("-A", "OUTPUT", "-p", "tcp", "--dport", "587", "-j", "DROP");
-    s = probeNow(ns, "mail");
+    s = steps.probeNow(ns, "mail");
     PortStatus p587 = port(s, 587);
     assertThat(p587.state).isEqualTo("Blocked");
     assertThat(p587.reason).isEqualTo("ConnectTimeout");
@@ -161,7 +156,7 @@ class SmtpEndpointOperatorIT {
 
     // The rule goes: recovery, with a Normal event.
     zoneB.flush();
-    s = probeNow(ns, "mail");
+    s = steps.probeNow(ns, "mail");
     assertThat(port(s, 587).state).isEqualTo("Reachable");
     assertCondition(s, ConditionTypes.READY, "True", ConditionTypes.ALL_PORTS_AS_EXPECTED);
     assertThat(events(ns, "mail"))
@@ -174,7 +169,7 @@ class SmtpEndpointOperatorIT {
 
     // The credential check ran, and its password is nowhere to be read.
     String everything =
-        k.getKubernetesSerialization().asJson(get(ns, "mail"))
+        k.getKubernetesSerialization().asJson(steps.get(ns, "mail"))
             + events(ns, "mail").toString()
             + operator.log()
             + operator.metrics();
@@ -192,16 +187,16 @@ class SmtpEndpointOperatorIT {
             new PortSpec(25, TlsMode.Auto, Expectation.Blocked));
     spec.probe = new ProbeSpec();
     spec.probe.nodeSelector = Map.of("topology.kubernetes.io/zone", "zone-b");
-    create(ns, "relay", spec);
+    steps.create(ns, "relay", spec);
 
-    SmtpEndpointStatus s = awaitRound(ns, "relay", null);
+    SmtpEndpointStatus s = steps.awaitRound(ns, "relay", null);
     assertThat(port(s, 25).state).isEqualTo("Refused");
     assertThat(port(s, 25).asExpected).isTrue();
     assertCondition(s, ConditionTypes.READY, "True", ConditionTypes.ALL_PORTS_AS_EXPECTED);
     assertThat(events(ns, "relay")).noneMatch(e -> e.getType().equals("Warning"));
 
     zoneB.flush();
-    s = probeNow(ns, "relay");
+    s = steps.probeNow(ns, "relay");
     assertThat(port(s, 25).state).isEqualTo("Reachable");
     assertThat(port(s, 25).asExpected).isFalse();
     assertCondition(s, ConditionTypes.READY, "False", ConditionTypes.PORTS_NOT_AS_EXPECTED);
@@ -216,15 +211,16 @@ class SmtpEndpointOperatorIT {
     spec.ports = List.of(new PortSpec(587, TlsMode.StartTLS, null));
     spec.probe = new ProbeSpec();
     spec.probe.nodeSelector = Map.of(ProcessNode.POOL_LABEL, OPEN_POOL);
-    create(ns, "mail", spec);
-    SmtpEndpointStatus first = awaitRound(ns, "mail", null);
+    steps.create(ns, "mail", spec);
+    SmtpEndpointStatus first = steps.awaitRound(ns, "mail", null);
     PortStatus before = port(first, 587);
     assertThat(before.state).isEqualTo("Reachable");
 
     // A spec change re-probes at once; on a node without the image, the pull fails.
     SmtpEndpointStatus s =
-        edit(ns, "mail", e -> withSelector(e, Map.of(ProcessNode.POOL_LABEL, NO_IMAGES_POOL)));
-    s = awaitCondition(ns, "mail", ConditionTypes.PROBES_RUNNING, "False");
+        steps.edit(
+            ns, "mail", e -> withSelector(e, Map.of(ProcessNode.POOL_LABEL, NO_IMAGES_POOL)));
+    s = steps.awaitCondition(ns, "mail", ConditionTypes.PROBES_RUNNING, "False");
     assertCondition(s, ConditionTypes.PROBES_RUNNING, "False", "ImagePullFailed");
     assertThat(port(s, 587).state).isEqualTo("Reachable");
     assertThat(port(s, 587).since).isEqualTo(before.since);
@@ -234,11 +230,11 @@ class SmtpEndpointOperatorIT {
     assertThat(metric("smtp_reach_port_up", ns, "mail", "587", "any")).isEqualTo(1.0);
 
     // No node matches at all: the pod stays Pending, then counts as unschedulable.
-    edit(ns, "mail", e -> withSelector(e, Map.of(ProcessNode.POOL_LABEL, "nowhere")));
+    steps.edit(ns, "mail", e -> withSelector(e, Map.of(ProcessNode.POOL_LABEL, "nowhere")));
     s =
         await("PodUnschedulable")
             .until(
-                () -> get(ns, "mail").getStatus(),
+                () -> steps.get(ns, "mail").getStatus(),
                 st ->
                     st.observedGeneration == 3L
                         && Conditions.find(st.conditions, ConditionTypes.PROBES_RUNNING)
@@ -254,16 +250,16 @@ class SmtpEndpointOperatorIT {
     zoneB.iptables("-A", "OUTPUT", "-p", "tcp", "--dport", "587", "-j", "DROP");
     SmtpEndpointSpec spec = perZone();
     spec.connectTimeout = "5s";
-    create(ns, "mail", spec);
+    steps.create(ns, "mail", spec);
     SmtpEndpointStatus inProgress =
         await("round in progress")
-            .until(() -> get(ns, "mail").getStatus(), st -> st != null && st.round != null);
+            .until(() -> steps.get(ns, "mail").getStatus(), st -> st != null && st.round != null);
     String round = inProgress.round.id;
 
     operator.kill();
     operator = OperatorProcess.start(operatorKubeconfig, SETTINGS, operatorLog);
 
-    SmtpEndpointStatus s = awaitRound(ns, "mail", null);
+    SmtpEndpointStatus s = steps.awaitRound(ns, "mail", null);
     assertThat(s.lastProbeTime).isEqualTo(inProgress.round.startedAt.substring(0, 19) + "Z");
     assertThat(port(s, 587).sources)
         .extracting(src -> src.state)
@@ -308,8 +304,8 @@ class SmtpEndpointOperatorIT {
 
   @Test
   void deletingAnEndpointLeavesNoPodsAndNoSeries(@TestNamespace String ns) {
-    create(ns, "gone", perZone());
-    awaitRound(ns, "gone", null);
+    steps.create(ns, "gone", perZone());
+    steps.awaitRound(ns, "gone", null);
     assertThat(operator.metrics()).contains("endpoint=\"gone\"");
 
     k.resources(SmtpEndpoint.class).inNamespace(ns).withName("gone").delete();
@@ -362,38 +358,6 @@ class SmtpEndpointOperatorIT {
     return spec;
   }
 
-  private static SmtpEndpoint create(String ns, String name, SmtpEndpointSpec spec) {
-    try {
-      k.configMaps()
-          .inNamespace(ns)
-          .resource(
-              new ConfigMapBuilder()
-                  .withNewMetadata()
-                  .withName("smtp-ca")
-                  .endMetadata()
-                  .addToData("ca.pem", Files.readString(caFile))
-                  .build())
-          .createOr(r -> r.update());
-    } catch (IOException e) {
-      throw new java.io.UncheckedIOException(e);
-    }
-    k.secrets()
-        .inNamespace(ns)
-        .resource(
-            new SecretBuilder()
-                .withNewMetadata()
-                .withName("smtp-credentials")
-                .endMetadata()
-                .addToStringData("username", PostfixPeer.USER)
-                .addToStringData("password", PostfixPeer.PASSWORD)
-                .build())
-        .createOr(r -> r.update());
-    SmtpEndpoint ep = new SmtpEndpoint();
-    ep.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(ns).build());
-    ep.setSpec(spec);
-    return k.resources(SmtpEndpoint.class).inNamespace(ns).resource(ep).create();
-  }
-
   private static SmtpEndpoint withSelector(SmtpEndpoint e, Map<String, String> selector) {
     e.getSpec().probe.nodeSelector = selector;
     return e;
@@ -401,71 +365,12 @@ class SmtpEndpointOperatorIT {
 
   private static void assertRejected(String ns, SmtpEndpointSpec spec, String message) {
     String name = "bad-" + UUID.randomUUID().toString().substring(0, 6);
-    assertThatThrownBy(() -> create(ns, name, spec))
+    assertThatThrownBy(() -> steps.create(ns, name, spec))
         .isInstanceOf(KubernetesClientException.class)
         .hasMessageContaining(message);
   }
 
   // --- observing ---
-
-  private static Resource<SmtpEndpoint> endpoint(String ns, String name) {
-    return k.resources(SmtpEndpoint.class).inNamespace(ns).withName(name);
-  }
-
-  private static SmtpEndpoint get(String ns, String name) {
-    return endpoint(ns, name).get();
-  }
-
-  /**
-   * Waits for a finished round newer than {@code after} (a lastProbeTime, or null for the first).
-   */
-  private static SmtpEndpointStatus awaitRound(String ns, String name, String after) {
-    return await("a finished round of " + name)
-        .until(
-            () -> get(ns, name).getStatus(),
-            s ->
-                s != null
-                    && s.round == null
-                    && s.lastProbeTime != null
-                    && !s.lastProbeTime.equals(after));
-  }
-
-  private static SmtpEndpointStatus awaitCondition(
-      String ns, String name, String type, String status) {
-    return await(type + "=" + status)
-        .until(
-            () -> get(ns, name).getStatus(),
-            s ->
-                s != null
-                    && s.round == null
-                    && Conditions.find(s.conditions, type)
-                        .filter(c -> c.getStatus().equals(status))
-                        .isPresent());
-  }
-
-  /** Sets the probe-now annotation to a new value and waits for the round it starts. */
-  private static SmtpEndpointStatus probeNow(String ns, String name) {
-    String value = UUID.randomUUID().toString();
-    edit(
-        ns,
-        name,
-        e -> {
-          if (e.getMetadata().getAnnotations() == null) {
-            e.getMetadata().setAnnotations(new java.util.HashMap<>());
-          }
-          e.getMetadata().getAnnotations().put(SmtpEndpoint.PROBE_NOW_ANNOTATION, value);
-          return e;
-        });
-    return await("probe-now " + value)
-        .until(
-            () -> get(ns, name).getStatus(),
-            s -> value.equals(s.probeNowHandled) && s.round == null);
-  }
-
-  private static SmtpEndpointStatus edit(
-      String ns, String name, UnaryOperator<SmtpEndpoint> change) {
-    return endpoint(ns, name).edit(change).getStatus();
-  }
 
   private static List<Pod> pods(String ns) {
     return k.pods().inNamespace(ns).list().getItems();

@@ -1,0 +1,155 @@
+package io.smtpreach.peers;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.awaitility.Awaitility;
+
+/**
+ * Debian's real Prometheus on a free loopback port, scraping one target every second and evaluating
+ * the given rule files, with its HTTP API for queries and alerts.
+ */
+public final class PrometheusServer implements AutoCloseable {
+  private static final HttpClient HTTP = HttpClient.newHttpClient();
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final Process process;
+  private final int port;
+  private final Path dir;
+
+  private PrometheusServer(Process process, int port, Path dir) {
+    this.process = process;
+    this.port = port;
+    this.dir = dir;
+  }
+
+  public static void requireSupport() {
+    Requirements.require(
+        Requirements.onPath("prometheus"),
+        "Prometheus is not installed (apt-get install prometheus)");
+  }
+
+  /**
+   * Starts Prometheus in {@code dir}, scraping {@code target} (host:port, path /q/metrics) as job
+   * {@code job}, with {@code rules} (file contents) loaded.
+   */
+  public static PrometheusServer start(Path dir, String job, String target, String rules) {
+    requireSupport();
+    try {
+      Files.createDirectories(dir);
+      Files.writeString(dir.resolve("rules.yaml"), rules);
+      Files.writeString(
+          dir.resolve("prometheus.yml"),
+          """
+          global:
+            scrape_interval: 1s
+            evaluation_interval: 1s
+          rule_files: [rules.yaml]
+          scrape_configs:
+            - job_name: %s
+              metrics_path: /q/metrics
+              static_configs:
+                - targets: ['%s']
+          """
+              .formatted(job, target));
+      int port;
+      try (ServerSocket s = new ServerSocket(0)) {
+        port = s.getLocalPort();
+      }
+      Process p =
+          new ProcessBuilder(
+                  "prometheus",
+                  "--config.file=" + dir.resolve("prometheus.yml"),
+                  "--storage.tsdb.path=" + dir.resolve("data"),
+                  "--web.listen-address=127.0.0.1:" + port,
+                  "--log.level=warn")
+              .redirectErrorStream(true)
+              .redirectOutput(dir.resolve("prometheus.log").toFile())
+              .start();
+      PrometheusServer server = new PrometheusServer(p, port, dir);
+      Awaitility.await("Prometheus ready")
+          .atMost(Duration.ofSeconds(60))
+          .pollInterval(Duration.ofMillis(250))
+          .until(() -> server.get("/-/ready").startsWith("200"));
+      return server;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** The result vector of an instant query; fails when Prometheus refuses the expression. */
+  public JsonNode query(String promql) {
+    String r = get("/api/v1/query?query=" + URLEncoder.encode(promql, StandardCharsets.UTF_8));
+    JsonNode body = parse(r);
+    if (!"success".equals(body.path("status").asText())) {
+      throw new AssertionError("query " + promql + " failed: " + r);
+    }
+    return body.at("/data/result");
+  }
+
+  /** Every alert Prometheus holds now, pending or firing. */
+  public List<JsonNode> alerts() {
+    JsonNode body = parse(get("/api/v1/alerts"));
+    List<JsonNode> out = new java.util.ArrayList<>();
+    body.at("/data/alerts").forEach(out::add);
+    return out;
+  }
+
+  public String log() {
+    try {
+      return Files.readString(dir.resolve("prometheus.log"));
+    } catch (IOException e) {
+      return e.toString();
+    }
+  }
+
+  @Override
+  public void close() {
+    process.destroy();
+    try {
+      if (!process.waitFor(20, TimeUnit.SECONDS)) {
+        process.destroyForcibly();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private static JsonNode parse(String response) {
+    try {
+      return JSON.readTree(response.substring(response.indexOf(' ') + 1));
+    } catch (IOException e) {
+      throw new AssertionError("not JSON: " + response, e);
+    }
+  }
+
+  private String get(String path) {
+    try {
+      HttpResponse<String> r =
+          HTTP.send(
+              HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                  .timeout(Duration.ofSeconds(10))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
+      return r.statusCode() + " " + r.body();
+    } catch (IOException e) {
+      return "000 " + e;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return "000 interrupted";
+    }
+  }
+}

@@ -1,0 +1,123 @@
+package io.smtpreach.reconciler;
+
+import static org.awaitility.Awaitility.await;
+
+import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.dsl.Resource;
+import io.smtpreach.api.SmtpEndpoint;
+import io.smtpreach.api.SmtpEndpointSpec;
+import io.smtpreach.api.SmtpEndpointStatus;
+import io.smtpreach.peers.PostfixPeer;
+import io.smtpreach.status.Conditions;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.UUID;
+import java.util.function.UnaryOperator;
+
+/**
+ * What a user does with SmtpEndpoints in the operator's end-to-end tests, and what they wait for:
+ * create one (with the test Postfix's CA in a ConfigMap and its credential in a Secret), edit it,
+ * ask for a probe now, and wait for rounds and conditions.
+ */
+final class EndpointSteps {
+  private final KubernetesClient k;
+  private final Path caFile;
+
+  EndpointSteps(KubernetesClient k, Path caFile) {
+    this.k = k;
+    this.caFile = caFile;
+  }
+
+  SmtpEndpoint create(String ns, String name, SmtpEndpointSpec spec) {
+    try {
+      k.configMaps()
+          .inNamespace(ns)
+          .resource(
+              new ConfigMapBuilder()
+                  .withNewMetadata()
+                  .withName("smtp-ca")
+                  .endMetadata()
+                  .addToData("ca.pem", Files.readString(caFile))
+                  .build())
+          .createOr(r -> r.update());
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    k.secrets()
+        .inNamespace(ns)
+        .resource(
+            new SecretBuilder()
+                .withNewMetadata()
+                .withName("smtp-credentials")
+                .endMetadata()
+                .addToStringData("username", PostfixPeer.USER)
+                .addToStringData("password", PostfixPeer.PASSWORD)
+                .build())
+        .createOr(r -> r.update());
+    SmtpEndpoint ep = new SmtpEndpoint();
+    ep.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(ns).build());
+    ep.setSpec(spec);
+    return k.resources(SmtpEndpoint.class).inNamespace(ns).resource(ep).create();
+  }
+
+  Resource<SmtpEndpoint> endpoint(String ns, String name) {
+    return k.resources(SmtpEndpoint.class).inNamespace(ns).withName(name);
+  }
+
+  SmtpEndpoint get(String ns, String name) {
+    return endpoint(ns, name).get();
+  }
+
+  /**
+   * Waits for a finished round newer than {@code after} (a lastProbeTime, or null for the first).
+   */
+  SmtpEndpointStatus awaitRound(String ns, String name, String after) {
+    return await("a finished round of " + name)
+        .until(
+            () -> get(ns, name).getStatus(),
+            s ->
+                s != null
+                    && s.round == null
+                    && s.lastProbeTime != null
+                    && !s.lastProbeTime.equals(after));
+  }
+
+  SmtpEndpointStatus awaitCondition(String ns, String name, String type, String status) {
+    return await(type + "=" + status)
+        .until(
+            () -> get(ns, name).getStatus(),
+            s ->
+                s != null
+                    && s.round == null
+                    && Conditions.find(s.conditions, type)
+                        .filter(c -> c.getStatus().equals(status))
+                        .isPresent());
+  }
+
+  /** Sets the probe-now annotation to a new value and waits for the round it starts. */
+  SmtpEndpointStatus probeNow(String ns, String name) {
+    String value = UUID.randomUUID().toString();
+    edit(
+        ns,
+        name,
+        e -> {
+          if (e.getMetadata().getAnnotations() == null) {
+            e.getMetadata().setAnnotations(new java.util.HashMap<>());
+          }
+          e.getMetadata().getAnnotations().put(SmtpEndpoint.PROBE_NOW_ANNOTATION, value);
+          return e;
+        });
+    return await("probe-now " + value)
+        .until(
+            () -> get(ns, name).getStatus(),
+            s -> value.equals(s.probeNowHandled) && s.round == null);
+  }
+
+  SmtpEndpointStatus edit(String ns, String name, UnaryOperator<SmtpEndpoint> change) {
+    return endpoint(ns, name).edit(change).getStatus();
+  }
+}

@@ -1,0 +1,190 @@
+package io.smtpreach.reconciler;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.smtpreach.api.PortSpec;
+import io.smtpreach.api.ProbeSpec;
+import io.smtpreach.api.SmtpEndpointSpec;
+import io.smtpreach.api.TlsMode;
+import io.smtpreach.cluster.ImageMap;
+import io.smtpreach.cluster.LocalCluster;
+import io.smtpreach.cluster.OperatorInstall;
+import io.smtpreach.cluster.OperatorProcess;
+import io.smtpreach.cluster.ProcessNode;
+import io.smtpreach.cluster.TestNamespace;
+import io.smtpreach.cluster.WithLocalCluster;
+import io.smtpreach.peers.NetworkNamespace;
+import io.smtpreach.peers.PostfixPeer;
+import io.smtpreach.peers.ProjectPaths;
+import io.smtpreach.peers.PrometheusServer;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * The user story end to end: a real Prometheus scrapes the operator on a real control plane, with
+ * the shipped alert rules (only their {@code for:} shortened); dropping 587 on the node fires
+ * SmtpSubmissionPortBlocked, opening it again resolves it, and every dashboard query answers.
+ */
+@WithLocalCluster
+@ExtendWith(PostfixPeer.class)
+class PrometheusAlertIT {
+  private static final int SUBNET = 94;
+  private static final Path RULES =
+      ProjectPaths.root().resolve("deploy/prometheus/smtp-reach-rules.yaml");
+  private static final Path DASHBOARD =
+      ProjectPaths.root().resolve("deploy/grafana/smtp-reach.json");
+
+  private static NetworkNamespace node;
+  private static OperatorProcess operator;
+  private static PrometheusServer prometheus;
+  private static EndpointSteps steps;
+
+  @BeforeAll
+  static void start(LocalCluster cluster, PostfixPeer.Instance peer) throws IOException {
+    NetworkNamespace.requireSupport();
+    PrometheusServer.requireSupport();
+    OperatorProcess.requireJar();
+    node = NetworkNamespace.create(SUBNET);
+    cluster.startNode(
+        new ProcessNode.NodeConfig("node-b", "zone-b", "open", node), ImageMap.standard());
+    Path kubeconfig = OperatorInstall.install(cluster);
+    Path work = ProjectPaths.root().resolve("target/prometheus-it");
+    operator =
+        OperatorProcess.start(
+            kubeconfig,
+            Map.of("SMTP_REACH_POD_START_TIMEOUT", "10s"),
+            work.resolve("operator.log"));
+    // The shipped rules, with every for: shortened so the test need not wait 10 minutes.
+    String rules = Files.readString(RULES).replaceAll("(?m)^(\\s+)for: \\S+$", "$1for: 0s");
+    prometheus =
+        PrometheusServer.start(
+            work.resolve("prometheus"), "smtp-reach", "127.0.0.1:" + operator.port(), rules);
+    steps = new EndpointSteps(cluster.client(), peer.caFile());
+    Awaitility.setDefaultPollInterval(Duration.ofMillis(500));
+    Awaitility.setDefaultTimeout(Duration.ofSeconds(60));
+  }
+
+  @AfterAll
+  static void stop() {
+    if (prometheus != null) {
+      prometheus.close();
+    }
+    if (operator != null) {
+      operator.close();
+    }
+    if (node != null) {
+      node.close();
+    }
+    Awaitility.reset();
+  }
+
+  @Test
+  void port587DroppedOnTheNodeFiresSmtpSubmissionPortBlockedAndOpeningItResolvesIt(
+      @TestNamespace String ns) {
+    SmtpEndpointSpec spec = new SmtpEndpointSpec();
+    spec.host = node.hostAddress();
+    spec.connectTimeout = "2s";
+    spec.ports =
+        List.of(
+            new PortSpec(587, TlsMode.StartTLS, null), new PortSpec(465, TlsMode.Implicit, null));
+    spec.tls = new io.smtpreach.api.TlsSpec();
+    spec.tls.serverName = "smtp.test";
+    spec.tls.caBundle = new io.smtpreach.api.CaBundleSource();
+    spec.tls.caBundle.configMapKeyRef =
+        new io.fabric8.kubernetes.api.model.ConfigMapKeySelector("ca.pem", "smtp-ca", false);
+    spec.probe = new ProbeSpec();
+    spec.probe.nodeSelector = Map.of("kubernetes.io/hostname", "node-b");
+    steps.create(ns, "submission", spec);
+    steps.awaitRound(ns, "submission", null);
+    await("Prometheus has the first round")
+        .until(
+            () ->
+                !prometheus
+                    .query("smtp_reach_port_up{namespace=\"" + ns + "\", port=\"587\"} == 1")
+                    .isEmpty());
+    assertThat(firing(ns, "SmtpSubmissionPortBlocked")).isEmpty();
+
+    node.iptables("-A", "OUTPUT", "-p", "tcp", "--dport", "587", "-j", "DROP");
+    try {
+      steps.probeNow(ns, "submission");
+      List<JsonNode> alerts =
+          await("SmtpSubmissionPortBlocked firing")
+              .until(() -> firing(ns, "SmtpSubmissionPortBlocked"), a -> a.size() == 2);
+      JsonNode warning = severity(alerts, "warning");
+      assertThat(warning.at("/labels/endpoint").asText()).isEqualTo("submission");
+      assertThat(warning.at("/labels/port").asText()).isEqualTo("587");
+      assertThat(warning.at("/labels/source").asText()).isEqualTo("any");
+      assertThat(warning.at("/labels/state").asText()).isEqualTo("Blocked");
+      assertThat(warning.at("/annotations/summary").asText())
+          .isEqualTo("Port 587 is Blocked from any for " + ns + "/submission");
+      assertThat(warning.at("/annotations/runbook_url").asText())
+          .endsWith("/docs/runbooks/SmtpSubmissionPortBlocked.md");
+      JsonNode critical = severity(alerts, "critical");
+      assertThat(critical.at("/labels/source").asText())
+          .as("every source is blocked")
+          .isEqualTo("all");
+      assertThat(firing(ns, "SmtpNoSecureSubmissionPort")).as("465 still works").isEmpty();
+    } finally {
+      node.flush();
+    }
+
+    steps.probeNow(ns, "submission");
+    await("SmtpSubmissionPortBlocked resolved")
+        .until(() -> firing(ns, "SmtpSubmissionPortBlocked").isEmpty());
+    assertThat(prometheus.query("ALERTS{alertname=\"SmtpReachOperatorDown\"}")).isEmpty();
+  }
+
+  @Test
+  void everyDashboardQueryParsesAndReturnsSeries(@TestNamespace String ns) throws IOException {
+    SmtpEndpointSpec spec = new SmtpEndpointSpec();
+    spec.host = node.hostAddress();
+    spec.ports = List.of(new PortSpec(465, TlsMode.Implicit, null));
+    spec.tls = new io.smtpreach.api.TlsSpec();
+    spec.tls.serverName = "smtp.test";
+    spec.tls.insecureSkipVerify = true;
+    steps.create(ns, "dash", spec);
+    steps.awaitRound(ns, "dash", null);
+    steps.probeNow(ns, "dash"); // a second round: the rounds counter moves
+
+    List<String> exprs = new ArrayList<>();
+    for (JsonNode panel : new ObjectMapper().readTree(DASHBOARD.toFile()).get("panels")) {
+      panel.path("targets").forEach(t -> exprs.add(t.get("expr").asText()));
+    }
+    assertThat(exprs).hasSizeGreaterThanOrEqualTo(10);
+    for (String expr : exprs) {
+      String q =
+          expr.replace("$namespace", ns)
+              .replace("$endpoint", ".*")
+              .replace("$__rate_interval", "1m");
+      await("dashboard query " + q).until(() -> !prometheus.query(q).isEmpty());
+    }
+  }
+
+  private static List<JsonNode> firing(String ns, String alert) {
+    return prometheus.alerts().stream()
+        .filter(a -> alert.equals(a.at("/labels/alertname").asText()))
+        .filter(a -> ns.equals(a.at("/labels/namespace").asText()))
+        .filter(a -> "firing".equals(a.get("state").asText()))
+        .toList();
+  }
+
+  private static JsonNode severity(List<JsonNode> alerts, String severity) {
+    return alerts.stream()
+        .filter(a -> severity.equals(a.at("/labels/severity").asText()))
+        .findFirst()
+        .orElseThrow(() -> new AssertionError("no " + severity + " alert in " + alerts));
+  }
+}
