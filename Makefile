@@ -4,7 +4,7 @@ MVN := ./mvnw -B
 PEER_DIR := /tmp/smtp-reach-postfix
 CLUSTER_DIR := $(HOME)/.cache/smtp-reach/local-cluster
 
-.PHONY: help deps controlplane build test demo demo-down run crds fuzz bench-probe fmt peer-up peer-down cluster-up cluster-down clean
+.PHONY: help deps controlplane helm manifests build test demo demo-down run crds fuzz bench-probe fmt peer-up peer-down cluster-up cluster-down clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -18,7 +18,13 @@ build: ## Compile and package (target/quarkus-app), no tests
 controlplane: ## Build kube-apiserver, controller-manager, scheduler, etcd from source (cached)
 	@hack/control-plane.sh build
 
-test: deps controlplane ## Every test: unit, Postfix, iptables, the operator on a real control plane
+helm: ## Build Helm from its Go module (cached), for the chart tests
+	@hack/helm.sh build >/dev/null
+
+manifests: helm ## Render deploy/ from the chart and copy CRD, rules and dashboard into it
+	@hack/render-manifests.sh
+
+test: deps controlplane helm ## Every test: unit, Postfix, iptables, the operator on a real control plane
 	$(MVN) verify
 
 demo: deps controlplane build ## The operator on a local Kubernetes: two zones, 587 dropped in one, a real Postfix

@@ -15,6 +15,12 @@ packages=(
   prometheus     # promtool and the real Prometheus in later tests
 )
 
+# dockerfilelint (npm) checks the Dockerfile in make test; npm comes with this kind of machine.
+if ! command -v dockerfilelint >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then
+  npm install -g --silent dockerfilelint@1.8.0 >/dev/null 2>&1 ||
+    echo "install-deps: could not install dockerfilelint with npm; its test will skip" >&2
+fi
+
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,0 +1,46 @@
+package io.smtpreach.chart;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.smtpreach.peers.ProcessRunner;
+import io.smtpreach.peers.ProjectPaths;
+import io.smtpreach.peers.Requirements;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The image cannot be built here (no Docker engine); its Dockerfile is linted, and what the chart
+ * and the probe pods rely on is checked: a numeric non-root user, the command as entrypoint, the
+ * operator at the path the chart runs.
+ */
+class DockerfileTest {
+  private static final Path DOCKER = ProjectPaths.root().resolve("src/main/docker");
+
+  @Test
+  void theDockerfileLintsClean() {
+    Requirements.require(
+        Requirements.onPath("dockerfilelint"),
+        "dockerfilelint is not installed (npm i -g dockerfilelint)");
+    var r =
+        ProcessRunner.run(List.of("dockerfilelint", DOCKER.resolve("Dockerfile").toString()), 120);
+    assertThat(r.exitCode()).as(r.output()).isZero();
+    assertThat(r.output()).contains("Issues: None found");
+  }
+
+  @Test
+  void theImageRunsAsNonRootWithTheCommandAsEntrypointAndTheOperatorWhereTheChartLooks()
+      throws IOException {
+    String dockerfile = Files.readString(DOCKER.resolve("Dockerfile"));
+    assertThat(dockerfile).contains("USER 65532:65532");
+    assertThat(dockerfile).contains("ENTRYPOINT [\"/opt/smtp-reach/bin/smtp-reach\"]");
+    assertThat(Files.readString(DOCKER.resolve("smtp-reach"))).contains("io.smtpreach.cli.Main");
+    assertThat(Files.readString(DOCKER.resolve("operator"))).contains("quarkus-run.jar");
+    assertThat(
+            Files.readString(
+                ProjectPaths.root().resolve("helm/smtp-reach/templates/deployment.yaml")))
+        .contains("command: [\"/opt/smtp-reach/bin/operator\"]");
+  }
+}

@@ -1,0 +1,97 @@
+package io.smtpreach.chart;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.smtpreach.cluster.LocalCluster;
+import io.smtpreach.cluster.OperatorInstall;
+import io.smtpreach.cluster.WithLocalCluster;
+import io.smtpreach.peers.ProcessRunner;
+import io.smtpreach.peers.ProjectPaths;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The chart's manifests are accepted by a real API server ({@code kubectl apply --dry-run=server})
+ * in both RBAC modes, and grant what the build's generated RBAC grants. The ServiceMonitor and
+ * PrometheusRule are left out here: this cluster has no monitoring.coreos.com CRDs (HelmChartTest
+ * checks their rendering).
+ */
+@WithLocalCluster
+class HelmChartIT {
+  @Test
+  void theRenderedChartIsAcceptedByTheApiServerInBothRbacModes(LocalCluster cluster)
+      throws IOException {
+    OperatorInstall.applyCrds(cluster.client());
+    for (String ns : List.of(Helm.NAMESPACE, "team-a", "team-b")) {
+      cluster
+          .client()
+          .namespaces()
+          .resource(new NamespaceBuilder().withNewMetadata().withName(ns).endMetadata().build())
+          .serverSideApply();
+    }
+    dryRun(cluster, Helm.template());
+    dryRun(cluster, Helm.template("watchNamespaces={team-a,team-b}", "replicaCount=2"));
+    dryRun(cluster, Files.readString(ProjectPaths.root().resolve("deploy/smtp-reach.yaml")));
+  }
+
+  @Test
+  void theChartGrantsWhatTheBuildsGeneratedRbacGrants() throws IOException {
+    Set<String> chart = new HashSet<>();
+    for (JsonNode d : HelmChartTest.docs(Helm.template())) {
+      if (d.get("kind").asText().endsWith("Role")) {
+        d.get("rules").forEach(r -> chart.addAll(grants(r)));
+      }
+    }
+    Set<String> generated = new HashSet<>();
+    var manifests = ProjectPaths.root().resolve("target/kubernetes/kubernetes.yml");
+    for (JsonNode d : HelmChartTest.docs(Files.readString(manifests))) {
+      if (d.get("kind").asText().endsWith("Role")) {
+        d.get("rules").forEach(r -> generated.addAll(grants(r)));
+      }
+    }
+    assertThat(chart).isEqualTo(generated);
+  }
+
+  private static void dryRun(LocalCluster cluster, String manifests) throws IOException {
+    Path file = Files.createTempFile("smtp-reach-chart", ".yaml");
+    Files.writeString(file, manifests);
+    String kubectl =
+        ProcessRunner.run(List.of(ProjectPaths.hack("control-plane.sh").toString(), "bin-dir"), 30)
+                .output()
+                .strip()
+            + "/kubectl";
+    var r =
+        ProcessRunner.run(
+            List.of(
+                kubectl,
+                "--kubeconfig",
+                cluster.kubeconfig().toString(),
+                "apply",
+                "--dry-run=server",
+                "-f",
+                file.toString()),
+            120);
+    assertThat(r.exitCode()).as(r.output()).isZero();
+    assertThat(r.output()).contains("deployment.apps/smtp-reach created (server dry run)");
+  }
+
+  /** A rule as "group/resource:verb" strings. */
+  private static Set<String> grants(JsonNode rule) {
+    Set<String> out = new HashSet<>();
+    for (JsonNode g : rule.get("apiGroups")) {
+      for (JsonNode res : rule.get("resources")) {
+        for (JsonNode v : rule.get("verbs")) {
+          out.add(g.asText() + "/" + res.asText() + ":" + v.asText());
+        }
+      }
+    }
+    return out;
+  }
+}

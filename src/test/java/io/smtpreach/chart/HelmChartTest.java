@@ -1,0 +1,185 @@
+package io.smtpreach.chart;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import io.smtpreach.peers.ProjectPaths;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The Helm chart: it lints strictly, renders what a locked-down operator needs in each mode, keeps
+ * the single sources (CRD, alert rules, dashboard) and deploy/ equal to it, and its schema refuses
+ * bad values.
+ */
+class HelmChartTest {
+  private static final ObjectMapper YAML = new YAMLMapper();
+  private static final Path ROOT = ProjectPaths.root();
+
+  @Test
+  void theChartLintsStrictly() {
+    var r = Helm.run("lint", "--strict", Helm.CHART.toString());
+    assertThat(r.exitCode()).as(r.output()).isZero();
+    assertThat(r.output()).contains("1 chart(s) linted, 0 chart(s) failed");
+  }
+
+  @Test
+  void theDefaultsRenderALockedDownOperatorWithClusterWideRbac() throws IOException {
+    List<JsonNode> docs = docs(Helm.template());
+    JsonNode deployment = only(docs, "Deployment");
+    JsonNode pod = deployment.at("/spec/template/spec");
+    assertThat(pod.at("/securityContext/runAsNonRoot").asBoolean()).isTrue();
+    assertThat(pod.at("/securityContext/seccompProfile/type").asText()).isEqualTo("RuntimeDefault");
+    JsonNode c = pod.at("/containers/0");
+    assertThat(c.at("/image").asText()).isEqualTo("ghcr.io/smtp-reach/smtp-reach:0.1.0");
+    assertThat(c.at("/securityContext/readOnlyRootFilesystem").asBoolean()).isTrue();
+    assertThat(c.at("/securityContext/allowPrivilegeEscalation").asBoolean()).isFalse();
+    assertThat(c.at("/securityContext/capabilities/drop/0").asText()).isEqualTo("ALL");
+    assertThat(c.at("/livenessProbe/httpGet/path").asText()).isEqualTo("/q/health/live");
+    assertThat(c.at("/readinessProbe/httpGet/path").asText()).isEqualTo("/q/health/ready");
+    assertThat(env(c, "QUARKUS_OPERATOR_SDK_CONTROLLERS_SMTPENDPOINT_NAMESPACES"))
+        .isEqualTo("JOSDK_ALL_NAMESPACES");
+    assertThat(env(c, "SMTP_REACH_PROBE_IMAGE")).isEqualTo("ghcr.io/smtp-reach/smtp-reach:0.1.0");
+    assertThat(kinds(docs))
+        .contains(
+            "ServiceAccount",
+            "ClusterRole",
+            "ClusterRoleBinding",
+            "Role",
+            "RoleBinding",
+            "Service",
+            "ConfigMap");
+    assertThat(kinds(docs)).doesNotContain("ServiceMonitor", "PrometheusRule");
+    JsonNode lease = named(docs, "Role", "smtp-reach-leader-election");
+    assertThat(lease.at("/metadata/namespace").asText()).isEqualTo(Helm.NAMESPACE);
+    assertThat(YAML.writeValueAsString(docs)).doesNotContain("secrets");
+  }
+
+  @Test
+  void watchedNamespacesGetRoleBindingsInsteadOfAClusterWideOne() throws IOException {
+    List<JsonNode> docs =
+        docs(Helm.template("watchNamespaces={team-a,team-b}", "labelSelector=team=mail"));
+    assertThat(
+            docs.stream()
+                .filter(d -> kind(d).equals("RoleBinding") && name(d).equals("smtp-reach")))
+        .extracting(d -> d.at("/metadata/namespace").asText())
+        .containsExactlyInAnyOrder("team-a", "team-b");
+    assertThat(
+            docs.stream()
+                .filter(d -> kind(d).equals("ClusterRoleBinding"))
+                .map(HelmChartTest::name))
+        .containsExactly("smtp-reach-nodes");
+    JsonNode c = only(docs, "Deployment").at("/spec/template/spec/containers/0");
+    assertThat(env(c, "QUARKUS_OPERATOR_SDK_CONTROLLERS_SMTPENDPOINT_NAMESPACES"))
+        .isEqualTo("team-a,team-b");
+    assertThat(env(c, "QUARKUS_OPERATOR_SDK_CONTROLLERS_SMTPENDPOINT_SELECTOR"))
+        .isEqualTo("team=mail");
+  }
+
+  @Test
+  void theServiceMonitorAndPrometheusRuleCarryTheirExtraLabelsAndTheShippedRules()
+      throws IOException {
+    List<JsonNode> docs =
+        docs(
+            Helm.template(
+                "serviceMonitor.enabled=true",
+                "serviceMonitor.labels.release=kps",
+                "prometheusRule.enabled=true",
+                "prometheusRule.labels.release=kps"));
+    JsonNode monitor = only(docs, "ServiceMonitor");
+    assertThat(monitor.at("/metadata/labels/release").asText()).isEqualTo("kps");
+    assertThat(monitor.at("/spec/endpoints/0/path").asText()).isEqualTo("/q/metrics");
+    assertThat(monitor.at("/spec/jobLabel").asText()).isEqualTo("app.kubernetes.io/name");
+    JsonNode rule = only(docs, "PrometheusRule");
+    assertThat(rule.at("/metadata/labels/release").asText()).isEqualTo("kps");
+    JsonNode shipped =
+        YAML.readTree(ROOT.resolve("deploy/prometheus/smtp-reach-rules.yaml").toFile());
+    assertThat(rule.at("/spec/groups")).isEqualTo(shipped.get("groups"));
+  }
+
+  @Test
+  void theSchemaRefusesBadValuesWithAMessage() {
+    var r =
+        Helm.run("template", "x", Helm.CHART.toString(), "--set", "operator.defaultInterval=soon");
+    assertThat(r.exitCode()).isNotZero();
+    assertThat(r.output()).contains("/operator/defaultInterval");
+    var typo =
+        Helm.run("template", "x", Helm.CHART.toString(), "--set", "serviceMonitr.enabled=true");
+    assertThat(typo.exitCode()).isNotZero();
+    assertThat(typo.output()).contains("serviceMonitr");
+  }
+
+  @Test
+  void theChartsCopiesAndDeployAreWhatTheirSourcesSay() throws IOException {
+    assertSame(
+        "crds/smtpendpoints.smtpreach.io-v1.yml",
+        "helm/smtp-reach/crds/smtpendpoints.smtpreach.io-v1.yml");
+    assertSame(
+        "deploy/prometheus/smtp-reach-rules.yaml", "helm/smtp-reach/files/smtp-reach-rules.yaml");
+    assertSame("deploy/grafana/smtp-reach.json", "helm/smtp-reach/files/smtp-reach.json");
+    assertThat(Files.readString(ROOT.resolve("deploy/smtp-reach.yaml")))
+        .as("deploy/smtp-reach.yaml is the chart's default rendering: run make manifests")
+        .endsWith(Helm.template());
+  }
+
+  private static void assertSame(String source, String copy) throws IOException {
+    assertThat(Files.readString(ROOT.resolve(copy)))
+        .as("%s is a copy of %s: run make manifests", copy, source)
+        .isEqualTo(Files.readString(ROOT.resolve(source)));
+  }
+
+  static List<JsonNode> docs(String yaml) throws IOException {
+    List<JsonNode> out = new ArrayList<>();
+    try (var parser = new YAMLFactory().createParser(yaml)) {
+      var it = YAML.readValues(parser, JsonNode.class);
+      while (it.hasNext()) {
+        JsonNode d = it.next();
+        if (d != null && d.has("kind")) {
+          out.add(d);
+        }
+      }
+    }
+    return out;
+  }
+
+  static String kind(JsonNode d) {
+    return d.get("kind").asText();
+  }
+
+  static String name(JsonNode d) {
+    return d.at("/metadata/name").asText();
+  }
+
+  static List<String> kinds(List<JsonNode> docs) {
+    return docs.stream().map(HelmChartTest::kind).toList();
+  }
+
+  static JsonNode only(List<JsonNode> docs, String kind) {
+    List<JsonNode> found = docs.stream().filter(d -> kind(d).equals(kind)).toList();
+    assertThat(found).as(kind).hasSize(1);
+    return found.get(0);
+  }
+
+  static JsonNode named(List<JsonNode> docs, String kind, String name) {
+    return docs.stream()
+        .filter(d -> kind(d).equals(kind) && name(d).equals(name))
+        .findFirst()
+        .orElseThrow(() -> new AssertionError("no " + kind + " " + name));
+  }
+
+  private static String env(JsonNode container, String name) {
+    for (JsonNode e : container.get("env")) {
+      if (e.get("name").asText().equals(name)) {
+        return e.path("value").asText();
+      }
+    }
+    return null;
+  }
+}
