@@ -42,6 +42,25 @@ class HelmChartIT {
   }
 
   @Test
+  void everyExampleIsAValidSmtpEndpoint(LocalCluster cluster) throws IOException {
+    OperatorInstall.applyCrds(cluster.client());
+    for (String ns : List.of("mailer", "platform")) {
+      cluster
+          .client()
+          .namespaces()
+          .resource(new NamespaceBuilder().withNewMetadata().withName(ns).endMetadata().build())
+          .serverSideApply();
+    }
+    try (var files = Files.list(ProjectPaths.root().resolve("deploy/examples"))) {
+      for (Path f : files.sorted().toList()) {
+        var r = kubectl(cluster, "apply", "--dry-run=server", "-f", f.toString());
+        assertThat(r.exitCode()).as(f + ": " + r.output()).isZero();
+        assertThat(r.output()).as(f.toString()).contains("smtpendpoint.smtpreach.io/");
+      }
+    }
+  }
+
+  @Test
   void theChartGrantsWhatTheBuildsGeneratedRbacGrants() throws IOException {
     Set<String> chart = new HashSet<>();
     for (JsonNode d : HelmChartTest.docs(Helm.template())) {
@@ -62,24 +81,21 @@ class HelmChartIT {
   private static void dryRun(LocalCluster cluster, String manifests) throws IOException {
     Path file = Files.createTempFile("smtp-reach-chart", ".yaml");
     Files.writeString(file, manifests);
-    String kubectl =
-        ProcessRunner.run(List.of(ProjectPaths.hack("control-plane.sh").toString(), "bin-dir"), 30)
-                .output()
-                .strip()
-            + "/kubectl";
-    var r =
-        ProcessRunner.run(
-            List.of(
-                kubectl,
-                "--kubeconfig",
-                cluster.kubeconfig().toString(),
-                "apply",
-                "--dry-run=server",
-                "-f",
-                file.toString()),
-            120);
+    var r = kubectl(cluster, "apply", "--dry-run=server", "-f", file.toString());
     assertThat(r.exitCode()).as(r.output()).isZero();
     assertThat(r.output()).contains("deployment.apps/smtp-reach created (server dry run)");
+  }
+
+  private static ProcessRunner.Result kubectl(LocalCluster cluster, String... args) {
+    String bin =
+        ProcessRunner.run(List.of(ProjectPaths.hack("control-plane.sh").toString(), "bin-dir"), 30)
+            .output()
+            .strip();
+    List<String> cmd =
+        new java.util.ArrayList<>(
+            List.of(bin + "/kubectl", "--kubeconfig", cluster.kubeconfig().toString()));
+    cmd.addAll(List.of(args));
+    return ProcessRunner.run(cmd, 120);
   }
 
   /** A rule as "group/resource:verb" strings. */
