@@ -1,14 +1,11 @@
 package io.smtpreach.cluster;
 
+import io.smtpreach.peers.LoopbackHttp;
 import io.smtpreach.peers.ProjectPaths;
 import io.smtpreach.peers.Requirements;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -25,9 +22,6 @@ import org.awaitility.Awaitility;
  * and metrics on a free port. It can be stopped, killed mid-round and started again.
  */
 public final class OperatorProcess implements AutoCloseable {
-  private static final HttpClient HTTP =
-      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-
   private final Process process;
   private final int port;
   private final Path log;
@@ -134,22 +128,8 @@ public final class OperatorProcess implements AutoCloseable {
     }
   }
 
-  /** {@code "<status> <body>"}, or {@code "000 <error>"} when nothing answers. */
   private String get(String path) {
-    try {
-      HttpResponse<String> r =
-          HTTP.send(
-              HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-                  .timeout(Duration.ofSeconds(5))
-                  .build(),
-              HttpResponse.BodyHandlers.ofString());
-      return r.statusCode() + " " + r.body();
-    } catch (IOException e) {
-      return "000 " + e;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return "000 interrupted";
-    }
+    return LoopbackHttp.get(port, path);
   }
 
   private static int freePort() {

@@ -5,11 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
-import java.net.URI;
 import java.net.URLEncoder;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,7 +19,6 @@ import org.awaitility.Awaitility;
  * the given rule files, with its HTTP API for queries and alerts.
  */
 public final class PrometheusServer implements AutoCloseable {
-  private static final HttpClient HTTP = HttpClient.newHttpClient();
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private final Process process;
@@ -137,19 +132,6 @@ public final class PrometheusServer implements AutoCloseable {
   }
 
   private String get(String path) {
-    try {
-      HttpResponse<String> r =
-          HTTP.send(
-              HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-                  .timeout(Duration.ofSeconds(10))
-                  .build(),
-              HttpResponse.BodyHandlers.ofString());
-      return r.statusCode() + " " + r.body();
-    } catch (IOException e) {
-      return "000 " + e;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return "000 interrupted";
-    }
+    return LoopbackHttp.get(port, path);
   }
 }
