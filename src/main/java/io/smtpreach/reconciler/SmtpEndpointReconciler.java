@@ -289,8 +289,8 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
     }
 
     writeStatus(endpoint, status, context);
-    afterWrite.forEach(Runnable::run);
     metrics.update(namespace, name, status, settings.interval());
+    afterWrite.forEach(Runnable::run);
 
     if (status.round == null && status.nextProbeTime != null) {
       recheck = earliest(recheck, Instant.parse(status.nextProbeTime));

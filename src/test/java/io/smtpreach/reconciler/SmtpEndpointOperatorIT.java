@@ -130,7 +130,7 @@ class SmtpEndpointOperatorIT {
     assertThat(s.observedGeneration).isEqualTo(ep.getMetadata().getGeneration());
     assertThat(events(ns, "mail")).anyMatch(e -> e.getReason().equals("PortReachable"));
     await("finished pods deleted").until(() -> pods(ns).isEmpty());
-    assertThat(metric("smtp_reach_port_up", ns, "mail", "587", "zone-b")).isEqualTo(1.0);
+    awaitMetric(1.0, "smtp_reach_port_up", ns, "mail", "587", "zone-b");
 
     // 587 silently dropped on zone-b's node only.
     zoneB.iptables("-A", "OUTPUT", "-p", "tcp", "--dport", "587", "-j", "DROP");
@@ -150,9 +150,9 @@ class SmtpEndpointOperatorIT {
                 e.getType().equals("Warning")
                     && e.getReason().equals("PortBlocked")
                     && e.getMessage().startsWith("587/StartTLS from zone-b is now Blocked"));
-    assertThat(metric("smtp_reach_port_up", ns, "mail", "587", "zone-b")).isEqualTo(0.0);
-    assertThat(metric("smtp_reach_port_up", ns, "mail", "587", "zone-a")).isEqualTo(1.0);
-    assertThat(metric("smtp_reach_port_up", ns, "mail", "465", "zone-b")).isEqualTo(1.0);
+    awaitMetric(0.0, "smtp_reach_port_up", ns, "mail", "587", "zone-b");
+    awaitMetric(1.0, "smtp_reach_port_up", ns, "mail", "587", "zone-a");
+    awaitMetric(1.0, "smtp_reach_port_up", ns, "mail", "465", "zone-b");
 
     // The rule goes: recovery, with a Normal event.
     zoneB.flush();
@@ -165,7 +165,7 @@ class SmtpEndpointOperatorIT {
                 e.getType().equals("Normal")
                     && e.getMessage()
                         .startsWith("587/StartTLS from zone-b is now Reachable (was Blocked)"));
-    assertThat(metric("smtp_reach_port_up", ns, "mail", "587", "zone-b")).isEqualTo(1.0);
+    awaitMetric(1.0, "smtp_reach_port_up", ns, "mail", "587", "zone-b");
 
     // The credential check ran, and its password is nowhere to be read.
     String everything =
@@ -202,7 +202,7 @@ class SmtpEndpointOperatorIT {
     assertCondition(s, ConditionTypes.READY, "False", ConditionTypes.PORTS_NOT_AS_EXPECTED);
     assertThat(events(ns, "relay"))
         .anyMatch(e -> e.getType().equals("Warning") && e.getReason().equals("PortReachable"));
-    assertThat(metric("smtp_reach_port_as_expected", ns, "relay", "25", "any")).isEqualTo(0.0);
+    awaitMetric(0.0, "smtp_reach_port_as_expected", ns, "relay", "25", "any");
   }
 
   @Test
@@ -226,8 +226,8 @@ class SmtpEndpointOperatorIT {
     assertThat(port(s, 587).since).isEqualTo(before.since);
     assertThat(s.observedGeneration).isEqualTo(2L);
     assertThat(events(ns, "mail")).anyMatch(e -> e.getReason().equals("ImagePullFailed"));
-    assertThat(metric(EndpointMetrics.PROBES_RUNNING, ns, "mail", null, null)).isEqualTo(0.0);
-    assertThat(metric("smtp_reach_port_up", ns, "mail", "587", "any")).isEqualTo(1.0);
+    awaitMetric(0.0, EndpointMetrics.PROBES_RUNNING, ns, "mail", null, null);
+    awaitMetric(1.0, "smtp_reach_port_up", ns, "mail", "587", "any");
 
     // No node matches at all: the pod stays Pending, then counts as unschedulable.
     steps.edit(ns, "mail", e -> withSelector(e, Map.of(ProcessNode.POOL_LABEL, "nowhere")));
@@ -399,6 +399,13 @@ class SmtpEndpointOperatorIT {
               assertThat(c.getStatus()).as(type).isEqualTo(status);
               assertThat(c.getReason()).as(type + " reason").isEqualTo(reason);
             });
+  }
+
+  /** Waits for a sample of the operator's /q/metrics: gauges follow the status a moment later. */
+  private static void awaitMetric(
+      double value, String name, String ns, String endpoint, String port, String source) {
+    await(name + " " + endpoint + " " + port + " " + source + " = " + value)
+        .until(() -> Double.valueOf(value).equals(metric(name, ns, endpoint, port, source)));
   }
 
   /** One sample of the operator's /q/metrics; null when the series is absent. */
