@@ -4,7 +4,7 @@ MVN := ./mvnw -B
 PEER_DIR := /tmp/smtp-reach-postfix
 CLUSTER_DIR := $(HOME)/.cache/smtp-reach/local-cluster
 
-.PHONY: help deps controlplane helm manifests build test demo demo-down run crds fuzz bench-probe fmt peer-up peer-down cluster-up cluster-down clean
+.PHONY: help deps controlplane helm manifests build test demo demo-down run crds fuzz bench-probe bench-startup fmt peer-up peer-down cluster-up cluster-down clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -47,6 +47,9 @@ fuzz: ## Fuzz the SMTP reply reader and the result decoder (JAZZER_FUZZ=1)
 
 bench-probe: deps build ## Our probe vs check_smtp and swaks against the same Postfix
 	@hack/bench-probe.sh
+
+bench-startup: deps build ## Probe process start to result file: launcher flags vs AppCDS vs small heap
+	@hack/bench-startup.sh
 
 fmt: ## Format the Java sources (the build checks this)
 	$(MVN) spotless:apply
