@@ -70,6 +70,7 @@ public final class OperatorInstall {
                 .waitUntilCondition(
                     c ->
                         c.getStatus() != null
+                            && c.getStatus().getConditions() != null // none yet, just created
                             && c.getStatus().getConditions().stream()
                                 .anyMatch(
                                     x ->
