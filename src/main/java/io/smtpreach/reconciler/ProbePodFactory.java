@@ -201,9 +201,14 @@ public final class ProbePodFactory {
   }
 
   private static String hash(String s) {
+    return shortHash(s, 4);
+  }
+
+  /** The first {@code bytes} bytes of the SHA-256 of {@code s}, in hex: short, stable names. */
+  static String shortHash(String s, int bytes) {
     try {
       byte[] d = MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
-      return HexFormat.of().formatHex(d, 0, 4);
+      return HexFormat.of().formatHex(d, 0, bytes);
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }

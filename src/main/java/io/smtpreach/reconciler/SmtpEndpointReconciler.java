@@ -207,7 +207,7 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
         if (now.isBefore(startedAt.plus(config.podStartTimeout()).plus(runDeadline))) {
           // Written to status but not (all) created: the operator stopped in between, or
           // someone deleted them. Pod names are fixed by the round, so creating is idempotent.
-          createRoundPods(endpoint, settings, r, context);
+          createRoundPods(endpoint, settings, r, roundSources(endpoint, r), context);
           waiting = true;
           recheck = earliest(recheck, now.plus(RECHECK_BUSY));
         } else {
@@ -280,7 +280,7 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
           recheck = earliest(recheck, now.plus(config.podStartTimeout()).plusSeconds(1));
           List<Pod> stale = owned.stream().filter(p -> !next.id.equals(roundOf(p))).toList();
           afterWrite.add(() -> delete(stale, context));
-          afterWrite.add(() -> createRoundPods(endpoint, settings, next, context));
+          afterWrite.add(() -> createRoundPods(endpoint, settings, next, sources, context));
           LOG.infof(
               "%s/%s: round %s (%s) from %d source(s)",
               namespace, name, next.id, trigger, sources.size());
@@ -312,14 +312,7 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
           case "Interval" -> "i/" + generation + "/" + lastRound;
           default -> "g/" + generation;
         };
-    try {
-      byte[] d =
-          java.security.MessageDigest.getInstance("SHA-256")
-              .digest(key.getBytes(java.nio.charset.StandardCharsets.UTF_8));
-      return java.util.HexFormat.of().formatHex(d, 0, 5);
-    } catch (java.security.NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
+    return ProbePodFactory.shortHash(key, 5);
   }
 
   /** Why a round is due now, or null: a new or changed spec, probe-now, or the interval. */
@@ -340,19 +333,25 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
     return null;
   }
 
+  /** The sources a round was started with that still exist (to create its missing pods). */
+  private List<ProbeSource> roundSources(SmtpEndpoint endpoint, RoundStatus round) {
+    List<String> names = round.sources == null ? List.of() : round.sources;
+    return ProbeSource.of(endpoint.getSpec().probe, nodeSource.list().toList()).stream()
+        .filter(s -> names.contains(s.name()))
+        .toList();
+  }
+
   private void createRoundPods(
       SmtpEndpoint endpoint,
       ProbeSettings settings,
       RoundStatus round,
+      List<ProbeSource> sources,
       Context<SmtpEndpoint> context) {
     ResourceID owner = ResourceID.fromResource(endpoint);
-    List<String> sourceNames = round.sources == null ? List.of() : round.sources;
-    List<ProbeSource> sources =
-        ProbeSource.of(endpoint.getSpec().probe, nodeSource.list().toList()).stream()
-            .filter(s -> sourceNames.contains(s.name()))
-            .toList();
-    for (int i = 0; i < sources.size(); i++) {
-      Pod pod = pods.build(endpoint, settings, sources.get(i), round.id, i);
+    for (ProbeSource source : sources) {
+      // The index is the source's place in the round as written to status: stable across restarts.
+      Pod pod =
+          pods.build(endpoint, settings, source, round.id, round.sources.indexOf(source.name()));
       try {
         Pod created = context.getClient().resource(pod).create();
         podSource.handleRecentResourceCreate(owner, created);
