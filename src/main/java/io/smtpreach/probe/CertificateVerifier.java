@@ -32,20 +32,22 @@ final class CertificateVerifier {
   /** Why a chain failed; empty when it is valid. */
   record Failure(Reason reason, String message) {}
 
-  private final List<X509TrustManager> trustManagers;
+  private final List<X509TrustManager> extraTrust;
+  // The system trust store takes tens of milliseconds to parse: loaded only for a chain that the
+  // extra bundle does not vouch for.
+  private X509TrustManager systemTrust;
 
-  private CertificateVerifier(List<X509TrustManager> trustManagers) {
-    this.trustManagers = trustManagers;
+  private CertificateVerifier(List<X509TrustManager> extraTrust) {
+    this.extraTrust = extraTrust;
   }
 
   /**
-   * System trust, plus every certificate of {@code caBundle} (a PEM file) and of {@code caPem} (PEM
-   * text) when given.
+   * Every certificate of {@code caBundle} (a PEM file) and of {@code caPem} (PEM text) when given,
+   * then system trust.
    */
   static CertificateVerifier load(Path caBundle, String caPem)
       throws IOException, GeneralSecurityException {
     List<X509TrustManager> managers = new ArrayList<>();
-    managers.add(trustManager(null));
     if (caBundle != null) {
       try (InputStream in = Files.newInputStream(caBundle)) {
         managers.add(trustManager(extraCertificates(in, caBundle.toString())));
@@ -96,13 +98,23 @@ final class CertificateVerifier {
     X509Certificate[] array = chain.toArray(X509Certificate[]::new);
     CertificateException last = null;
     boolean trusted = false;
-    for (X509TrustManager tm : trustManagers) {
+    for (X509TrustManager tm : extraTrust) {
       try {
         tm.checkServerTrusted(array, "UNKNOWN");
         trusted = true;
         break;
       } catch (CertificateException e) {
         last = e;
+      }
+    }
+    if (!trusted) {
+      try {
+        systemTrust().checkServerTrusted(array, "UNKNOWN");
+        trusted = true;
+      } catch (CertificateException e) {
+        last = e;
+      } catch (GeneralSecurityException e) {
+        last = new CertificateException("cannot load the system trust store", e);
       }
     }
     if (!trusted) {
@@ -127,6 +139,13 @@ final class CertificateVerifier {
                   + expectedName));
     }
     return Optional.empty();
+  }
+
+  private synchronized X509TrustManager systemTrust() throws GeneralSecurityException {
+    if (systemTrust == null) {
+      systemTrust = trustManager(null);
+    }
+    return systemTrust;
   }
 
   private static X509TrustManager trustManager(KeyStore store) throws GeneralSecurityException {

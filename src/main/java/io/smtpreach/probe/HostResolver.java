@@ -41,22 +41,38 @@ final class HostResolver {
   /** An MX host and its preference. */
   record MxHost(int preference, String host) {}
 
-  private final Resolver resolver;
+  private final ProbeOptions options;
   private final boolean useSearchList;
-  private final Cache cache = new Cache();
   private final Executor executor;
+  // Built on the first name to resolve: a probe of address literals never reads resolv.conf.
+  private Resolver resolver;
+  private Cache cache;
 
   HostResolver(ProbeOptions options, Executor executor) {
+    this.options = options;
     this.executor = executor;
-    Resolver r =
-        options.dnsServer() == null
-            ? new ExtendedResolver()
-            : new SimpleResolver(options.dnsServer());
-    r.setTimeout(options.dnsTimeout());
-    this.resolver = new TimeoutReportingResolver(r);
     // The search list belongs to the local resolver (in a pod: the namespace's cluster domains,
     // with ndots:5); a server the user chose is asked about the name itself, as dig @server does.
     this.useSearchList = options.dnsServer() == null;
+  }
+
+  private synchronized Resolver resolver() {
+    if (resolver == null) {
+      Resolver r =
+          options.dnsServer() == null
+              ? new ExtendedResolver()
+              : new SimpleResolver(options.dnsServer());
+      r.setTimeout(options.dnsTimeout());
+      resolver = new TimeoutReportingResolver(r);
+    }
+    return resolver;
+  }
+
+  private synchronized Cache cache() {
+    if (cache == null) {
+      cache = new Cache();
+    }
+    return cache;
   }
 
   /** True for IPv4 and IPv6 literals, which need no DNS. */
@@ -143,8 +159,8 @@ final class HostResolver {
   private Answer lookup(String host, int type) {
     try {
       Lookup lookup = new Lookup(host, type);
-      lookup.setResolver(resolver);
-      lookup.setCache(cache);
+      lookup.setResolver(resolver());
+      lookup.setCache(cache());
       if (!useSearchList) {
         lookup.setSearchPath((String[]) null);
       }

@@ -39,7 +39,11 @@ final class TlsClient {
     this.options = options;
     Set<String> supported;
     try {
-      supported = Set.of(SSLContext.getDefault().getSupportedSSLParameters().getProtocols());
+      // Not SSLContext.getDefault(): that would load the system trust store, which only the
+      // certificate check needs, and only when the server's chain is not in an extra CA bundle.
+      SSLContext ctx = SSLContext.getInstance("TLS");
+      ctx.init(null, new TrustManager[] {new CapturingTrustManager()}, null);
+      supported = Set.of(ctx.getSupportedSSLParameters().getProtocols());
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("no TLS support in this JVM", e);
     }
