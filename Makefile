@@ -4,7 +4,7 @@ MVN := ./mvnw -B
 PEER_DIR := /tmp/smtp-reach-postfix
 CLUSTER_DIR := $(HOME)/.cache/smtp-reach/local-cluster
 
-.PHONY: help deps controlplane helm manifests build test demo demo-down run crds fuzz bench-probe bench-startup fmt peer-up peer-down cluster-up cluster-down clean
+.PHONY: help deps controlplane helm manifests build test demo demo-down run crds fuzz blackbox-exporter bench-probe bench-startup fmt peer-up peer-down cluster-up cluster-down clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -45,7 +45,10 @@ crds: ## Copy the CRDs the build generates into crds/ (the build checks they are
 fuzz: ## Fuzz the SMTP reply reader and the result decoder (JAZZER_FUZZ=1)
 	JAZZER_FUZZ=1 $(MVN) test -Dtest='*FuzzTest' -Dspotless.check.skip=true -Dsurefire.failIfNoSpecifiedTests=false
 
-bench-probe: deps build ## Our probe vs check_smtp and swaks against the same Postfix
+blackbox-exporter: ## Build Prometheus's blackbox_exporter from its Go module (cached), for bench-probe
+	@hack/blackbox-exporter.sh build >/dev/null
+
+bench-probe: deps build blackbox-exporter ## Our probe vs check_smtp, swaks and blackbox_exporter against the same Postfix
 	@hack/bench-probe.sh
 
 bench-startup: deps build ## Probe process start to result file: launcher flags vs AppCDS vs small heap

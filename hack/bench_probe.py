@@ -1,15 +1,25 @@
 #!/usr/bin/env python3
-"""make bench-probe: our probe command against Debian's check_smtp and swaks, same local Postfix,
-runs alternating tool by tool, medians of wall and CPU time (the process and its children), and
-ratios to ours. Prints a Markdown table for docs/benchmarks.md."""
+"""make bench-probe: our probe command against Debian's check_smtp, swaks and Prometheus's
+blackbox_exporter, same local Postfix, runs alternating tool by tool, medians of wall and CPU time,
+and ratios to ours. Prints a Markdown table for docs/benchmarks.md.
+
+The command-line tools are timed as processes (CPU: the process and its children). The exporter
+runs once, as the long-lived server users run, and each probe is a GET /probe: wall is the HTTP
+request, CPU is what the exporter's threads spent across it."""
+import glob
 import os
+import re
 import resource
 import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
+import urllib.parse
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PEER = "/tmp/smtp-reach-postfix"
@@ -19,6 +29,38 @@ NODE_HOST = "198.18.98.1"
 OURS = [ROOT + "/bin/smtp-reach", "probe"]
 CHECK_SMTP = "/usr/lib/nagios/plugins/check_smtp"
 SWAKS = ["swaks", "--to", "probe@smtp.test", "--from", "probe@smtp.test", "--silent", "2"]
+# The SMTP modules of blackbox_exporter's example.yml; 465 gets the same dialogue inside TLS.
+# The module timeout is the longest scenario's; shorter ones come from the scrape timeout.
+BLACKBOX_CONFIG = f"""modules:
+  smtp_starttls:
+    prober: tcp
+    timeout: 10s
+    tcp:
+      query_response:
+        - expect: "^220 ([^ ]+) ESMTP (.+)$"
+        - send: "EHLO prober\\r"
+        - expect: "^250-STARTTLS"
+        - send: "STARTTLS\\r"
+        - expect: "^220"
+        - starttls: true
+        - send: "EHLO prober\\r"
+        - expect: "^250 "
+        - send: "QUIT\\r"
+      tls_config:
+        ca_file: "{CA}"
+  smtp_tls:
+    prober: tcp
+    timeout: 10s
+    tcp:
+      tls: true
+      tls_config:
+        ca_file: "{CA}"
+      query_response:
+        - expect: "^220 ([^ ]+) ESMTP (.+)$"
+        - send: "EHLO prober\\r"
+        - expect: "^250 "
+        - send: "QUIT\\r"
+"""
 RUNS = int(os.environ.get("BENCH_RUNS", "10"))
 SLOW_RUNS = int(os.environ.get("BENCH_SLOW_RUNS", "3"))
 
@@ -41,18 +83,94 @@ def measure(cmd):
     return wall, cpu, proc.returncode, proc.stdout.decode(errors="replace")
 
 
+def processes(*cmds):
+    """One run of a command-line tool: its commands one after another."""
+    def run():
+        wall = cpu = 0.0
+        for cmd in cmds:
+            w, c, rc, out = measure(cmd)
+            wall += w
+            cpu += c
+        return wall, cpu, summarize(out)
+    return run
+
+
+class BlackboxExporter:
+    """blackbox_exporter as users run it: one long-lived server, a GET /probe per target."""
+
+    def __init__(self, binary, config, listen, ns=False):
+        self.base = f"http://{listen}"
+        cmd = [binary, "--config.file", config, "--web.listen-address", listen]
+        # ip netns exec execs the command, so the pid is the exporter's own.
+        self.proc = subprocess.Popen(netns(*cmd) if ns else cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(self.base + "/-/healthy", timeout=1).close()
+                return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError("blackbox_exporter did not start on " + listen)
+
+    def cpu(self):
+        """CPU seconds of all its threads (schedstat counts ns; /proc/<pid>/stat counts 10 ms ticks)."""
+        total = 0
+        for f in glob.glob(f"/proc/{self.proc.pid}/task/*/schedstat"):
+            try:
+                total += int(open(f).read().split()[0])
+            except OSError:
+                pass  # a thread that just ended
+        return total / 1e9
+
+    def probe(self, module, target, timeout):
+        """The metrics one GET /probe returns."""
+        # Prometheus sends its scrape timeout; the exporter probes for that less 0.5 s.
+        query = urllib.parse.urlencode({"module": module, "target": target})
+        req = urllib.request.Request(f"{self.base}/probe?{query}",
+                                     headers={"X-Prometheus-Scrape-Timeout-Seconds": str(timeout + 0.5)})
+        with urllib.request.urlopen(req, timeout=timeout + 30) as r:
+            return r.read().decode()
+
+    def said(self, module, target, metrics):
+        success = re.search(r"^probe_success (\S+)", metrics, re.M)
+        said = "probe_success " + (success.group(1) if success else "?")
+        if said.endswith(" 1"):
+            tls = re.search(r'^probe_tls_version_info\{version="([^"]+)"', metrics, re.M)
+            return said + (", " + tls.group(1) if tls else "")
+        # Why it failed is only in the probe's log, which the exporter keeps (/logs): its first error.
+        query = urllib.parse.urlencode({"module": module, "target": target})
+        with urllib.request.urlopen(f"{self.base}/logs?{query}", timeout=10) as r:
+            log = r.read().decode()
+        err = re.search(r'level=ERROR .*?msg="([^"]*)"(?:.*?err="([^"]*)")?', log)
+        # Go names both ends of a socket ("read tcp4 LOCAL->REMOTE: ..."); the remote one is enough.
+        return said + (": " + re.sub(r"\S+->", "", ": ".join(g for g in err.groups() if g)) if err else "")
+
+    def probes(self, *module_targets, timeout=10):
+        """One run: the targets probed concurrently, as Prometheus scrapes them."""
+        def run():
+            cpu = self.cpu()
+            start = time.perf_counter()
+            with ThreadPoolExecutor(len(module_targets)) as pool:
+                metrics = list(pool.map(lambda mt: self.probe(*mt, timeout), module_targets))
+            wall = time.perf_counter() - start
+            cpu = self.cpu() - cpu
+            said = [self.said(*mt, m) for mt, m in zip(module_targets, metrics)]  # after the clock
+            if len(said) > 1 and len(set(said)) == 1:
+                said = [f"{len(said)} × {said[0]}"]
+            return wall, cpu, "; ".join(said)[:90]
+        return run
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait()
+
+
 def scenario(title, tools, runs):
-    """tools: list of (name, [commands run one after another])."""
+    """tools: list of (name, run), run() returning wall, CPU and what the tool said."""
     samples = {name: ([], []) for name, _ in tools}
     verdicts = {}
     for _ in range(runs):
-        for name, commands in tools:  # alternate: one run of each tool in turn
-            wall = cpu = 0.0
-            for cmd in commands:
-                w, c, rc, out = measure(cmd)
-                wall += w
-                cpu += c
-                verdicts[name] = summarize(out)
+        for name, run in tools:  # alternate: one run of each tool in turn
+            wall, cpu, verdicts[name] = run()
             samples[name][0].append(wall)
             samples[name][1].append(cpu)
     ours_wall = statistics.median(samples[tools[0][0]][0])
@@ -90,7 +208,16 @@ def silent_server(port, stop):
     srv.close()
 
 
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def main():
+    exporter = subprocess.run([ROOT + "/hack/blackbox-exporter.sh", "path"], capture_output=True, text=True).stdout.strip()
+    if not os.access(exporter, os.X_OK):
+        sys.exit("bench-probe: no blackbox_exporter; build it with hack/blackbox-exporter.sh build")
     sh(ROOT + "/hack/postfix-peer.sh", "start", PEER)
     sh("ip", "netns", "del", NS, check=False)
     sh("ip", "link", "del", "srbench0", check=False)
@@ -104,45 +231,65 @@ def main():
     sh(*netns("iptables", "-A", "OUTPUT", "-p", "tcp", "--dport", "587", "-j", "DROP"))
     stop = threading.Event()
     threading.Thread(target=silent_server, args=(2600, stop), daemon=True).start()
+    config = tempfile.NamedTemporaryFile("w", prefix="blackbox-", suffix=".yml")
+    config.write(BLACKBOX_CONFIG)
+    config.flush()
+    exporters = []
     ours = OURS + ["--ca-file", CA]
     rows = []
     try:
+        # One exporter on loopback, and one inside the namespace (reached over its veth) for 587 dropped.
+        exporters.append(BlackboxExporter(exporter, config.name, f"127.0.0.1:{free_port()}"))
+        exporters.append(BlackboxExporter(exporter, config.name, "198.18.98.2:9115", ns=True))
+        blackbox, blackbox_ns = exporters
         rows += scenario("587 STARTTLS", [
-            ("smtp-reach", [ours + ["127.0.0.1", "-p", "587"]]),
-            ("check_smtp", [[CHECK_SMTP, "-H", "127.0.0.1", "-p", "587", "-S"]]),
-            ("swaks", [SWAKS + ["--server", "127.0.0.1:587", "--tls", "--quit-after", "HELO"]]),
+            ("smtp-reach", processes(ours + ["127.0.0.1", "-p", "587"])),
+            ("check_smtp", processes([CHECK_SMTP, "-H", "127.0.0.1", "-p", "587", "-S"])),
+            ("swaks", processes(SWAKS + ["--server", "127.0.0.1:587", "--tls", "--quit-after", "HELO"])),
+            ("blackbox_exporter", blackbox.probes(("smtp_starttls", "127.0.0.1:587"))),
         ], RUNS)
         rows += scenario("four ports", [
-            ("smtp-reach", [ours + ["127.0.0.1"]]),
-            ("check_smtp", [[CHECK_SMTP, "-H", "127.0.0.1", "-p", p, "-S"] for p in ("587", "2525", "25")]),
-            ("swaks", [SWAKS + ["--server", "127.0.0.1:" + p, "--tls", "--quit-after", "HELO"] for p in ("587", "2525", "25")]
-             + [SWAKS + ["--server", "127.0.0.1:465", "--tls-on-connect", "--quit-after", "HELO"]]),
+            ("smtp-reach", processes(ours + ["127.0.0.1"])),
+            ("check_smtp", processes(*[[CHECK_SMTP, "-H", "127.0.0.1", "-p", p, "-S"] for p in ("587", "2525", "25")])),
+            ("swaks", processes(*[SWAKS + ["--server", "127.0.0.1:" + p, "--tls", "--quit-after", "HELO"] for p in ("587", "2525", "25")],
+                                SWAKS + ["--server", "127.0.0.1:465", "--tls-on-connect", "--quit-after", "HELO"])),
+            ("blackbox_exporter", blackbox.probes(*[("smtp_starttls", "127.0.0.1:" + p) for p in ("587", "2525", "25")],
+                                                  ("smtp_tls", "127.0.0.1:465"))),
         ], RUNS)
         rows += scenario("587 dropped (5s timeout)", [
-            ("smtp-reach", [netns(*ours, NODE_HOST, "-p", "587", "--connect-timeout", "5s")]),
-            ("check_smtp", [netns(CHECK_SMTP, "-H", NODE_HOST, "-p", "587", "-S", "-t", "5")]),
-            ("swaks", [netns(*SWAKS, "--server", NODE_HOST + ":587", "--tls", "--quit-after", "HELO", "--timeout", "5")]),
+            ("smtp-reach", processes(netns(*ours, NODE_HOST, "-p", "587", "--connect-timeout", "5s"))),
+            ("check_smtp", processes(netns(CHECK_SMTP, "-H", NODE_HOST, "-p", "587", "-S", "-t", "5"))),
+            ("swaks", processes(netns(*SWAKS, "--server", NODE_HOST + ":587", "--tls", "--quit-after", "HELO", "--timeout", "5"))),
+            ("blackbox_exporter", blackbox_ns.probes(("smtp_starttls", NODE_HOST + ":587"), timeout=5)),
         ], SLOW_RUNS)
         rows += scenario("STARTTLS on 465 (10s timeout)", [
-            ("smtp-reach", [ours + ["127.0.0.1", "-p", "465:starttls", "--read-timeout", "10s"]]),
-            ("check_smtp", [[CHECK_SMTP, "-H", "127.0.0.1", "-p", "465", "-S", "-t", "10"]]),
-            ("swaks", [SWAKS + ["--server", "127.0.0.1:465", "--tls", "--quit-after", "HELO", "--timeout", "10"]]),
+            ("smtp-reach", processes(ours + ["127.0.0.1", "-p", "465:starttls", "--read-timeout", "10s"])),
+            ("check_smtp", processes([CHECK_SMTP, "-H", "127.0.0.1", "-p", "465", "-S", "-t", "10"])),
+            ("swaks", processes(SWAKS + ["--server", "127.0.0.1:465", "--tls", "--quit-after", "HELO", "--timeout", "10"])),
+            ("blackbox_exporter", blackbox.probes(("smtp_starttls", "127.0.0.1:465"), timeout=10)),
         ], SLOW_RUNS)
         rows += scenario("never greets (10s timeout)", [
-            ("smtp-reach", [ours + ["127.0.0.1", "-p", "2600", "--read-timeout", "10s"]]),
-            ("check_smtp", [[CHECK_SMTP, "-H", "127.0.0.1", "-p", "2600", "-S", "-t", "10"]]),
-            ("swaks", [SWAKS + ["--server", "127.0.0.1:2600", "--tls", "--quit-after", "HELO", "--timeout", "10"]]),
+            ("smtp-reach", processes(ours + ["127.0.0.1", "-p", "2600", "--read-timeout", "10s"])),
+            ("check_smtp", processes([CHECK_SMTP, "-H", "127.0.0.1", "-p", "2600", "-S", "-t", "10"])),
+            ("swaks", processes(SWAKS + ["--server", "127.0.0.1:2600", "--tls", "--quit-after", "HELO", "--timeout", "10"])),
+            ("blackbox_exporter", blackbox.probes(("smtp_starttls", "127.0.0.1:2600"), timeout=10)),
         ], SLOW_RUNS)
     finally:
         stop.set()
+        for e in exporters:
+            e.stop()
+        config.close()
         sh("ip", "netns", "del", NS, check=False)
         sh("ip", "link", "del", "srbench0", check=False)
     print("| scenario | tool | wall (median) | CPU (median) | wall / ours | CPU / ours | what it said |")
     print("|---|---|---|---|---|---|---|")
     for title, name, w, c, rw, rc, verdict in rows:
-        print(f"| {title} | {name} | {w*1000:.0f} ms | {c*1000:.0f} ms | {rw:.2f} | {rc:.2f} | {verdict.replace('|', '/')} |")
-    print(f"\nruns: {RUNS} (fast scenarios), {SLOW_RUNS} (timeouts); machine: {os.cpu_count()} cores; "
-          f"{subprocess.run(['java', '-version'], capture_output=True, text=True).stderr.splitlines()[0]}")
+        cpu = f"{c*1000:.0f}" if c >= 0.01 else f"{c*1000:.1f}"  # the exporter's few ms per probe
+        print(f"| {title} | {name} | {w*1000:.0f} ms | {cpu} ms | {rw:.2f} | {rc:.2f} | {verdict.replace('|', '/')} |")
+    java = subprocess.run(["java", "-version"], capture_output=True, text=True).stderr.splitlines()[0]
+    exporter_version = subprocess.run([exporter, "--version"], capture_output=True, text=True)
+    print(f"\nruns: {RUNS} (fast scenarios), {SLOW_RUNS} (timeouts); machine: {os.cpu_count()} cores; {java}; "
+          f"{(exporter_version.stdout + exporter_version.stderr).splitlines()[0]}")
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ packages=(
   iproute2       # network namespaces: nodes whose egress we firewall
   iptables       # the firewall rules themselves
   swaks          # peer tool in the benchmarks
+  libnet-ssleay-perl  # swaks' TLS: only Recommended, and we install without Recommends
   monitoring-plugins-standard  # check_smtp, peer tool in the benchmarks
   prometheus     # promtool and the real Prometheus in later tests
 )
