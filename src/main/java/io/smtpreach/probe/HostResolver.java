@@ -30,6 +30,7 @@ import org.xbill.DNS.SimpleResolver;
 import org.xbill.DNS.TSIG;
 import org.xbill.DNS.TextParseException;
 import org.xbill.DNS.Type;
+import org.xbill.DNS.hosts.HostsFileParser;
 
 /**
  * Resolves host names and MX records with dnsjava, which (unlike {@link InetAddress}) tells a name
@@ -47,6 +48,7 @@ final class HostResolver {
   // Built on the first name to resolve: a probe of address literals never reads resolv.conf.
   private Resolver resolver;
   private Cache cache;
+  private HostsFileParser hosts;
 
   HostResolver(ProbeOptions options, Executor executor) {
     this.options = options;
@@ -73,6 +75,23 @@ final class HostResolver {
       cache = new Cache();
     }
     return cache;
+  }
+
+  /**
+   * /etc/hosts, read once before any lookup runs. dnsjava's parser publishes its (still empty)
+   * table before it has read the file, so lookups racing with the first read (A and AAAA run in
+   * parallel) could miss a name the file has and ask DNS instead.
+   */
+  private synchronized HostsFileParser hosts() {
+    if (hosts == null) {
+      hosts = new HostsFileParser();
+      try {
+        hosts.getAddressForHost(Name.fromConstantString("localhost."), Type.A);
+      } catch (IOException | RuntimeException e) {
+        // No readable hosts file: every lookup goes to DNS, as without one.
+      }
+    }
+    return hosts;
   }
 
   /** True for IPv4 and IPv6 literals, which need no DNS. */
@@ -161,6 +180,7 @@ final class HostResolver {
       Lookup lookup = new Lookup(host, type);
       lookup.setResolver(resolver());
       lookup.setCache(cache());
+      lookup.setHostsFileParser(hosts());
       if (!useSearchList) {
         lookup.setSearchPath((String[]) null);
       }

@@ -19,7 +19,7 @@ public final class ProbeTrainingRun {
 
   public static void main(String[] args) throws Exception {
     TestCertificates ca = TestCertificates.newCa("smtp-reach training CA");
-    TestCertificates.Issued cert = ca.issue("localhost", List.of("localhost"), 1);
+    TestCertificates.Issued cert = ca.issue("localhost", List.of("localhost"), 30);
     SmtpScript submission =
         SmtpScript.plain()
             .capabilities("PIPELINING", "STARTTLS", "AUTH PLAIN LOGIN")

@@ -4,13 +4,19 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.smtpreach.peers.FakeDnsServer;
 import io.smtpreach.peers.FakeDnsServer.Query;
+import io.smtpreach.peers.ProcessRunner;
+import io.smtpreach.peers.ProjectPaths;
 import java.io.IOException;
 import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.xbill.DNS.Lookup;
 import org.xbill.DNS.Name;
 import org.xbill.DNS.ResolverConfig;
@@ -74,6 +80,37 @@ class DnsResolutionTest {
     assertThat(result.state()).isEqualTo(PortState.DNS_FAILURE);
     assertThat(result.reason()).isEqualTo(Reason.DNS_ERROR);
     assertThat(result.message()).contains("SERVFAIL");
+  }
+
+  /**
+   * dnsjava publishes its hosts table before it has read the file, and A and AAAA run in parallel:
+   * in a fresh JVM (where class loading makes the first read slow) a lookup could miss /etc/hosts
+   * and ask DNS. Each attempt is a new process, as each probe pod is.
+   */
+  @Test
+  void aNameInTheHostsFileResolvesInEveryFreshProbeProcess(@TempDir Path dir) throws IOException {
+    Path hosts = Path.of("/etc/hosts");
+    Assumptions.assumeTrue(
+        Files.isReadable(hosts)
+            && Files.readString(hosts).matches("(?s).*127\\.0\\.0\\.1\\s+localhost\\b.*"),
+        "/etc/hosts has no 127.0.0.1 localhost line");
+    for (int i = 0; i < 8; i++) {
+      Path result = dir.resolve("result-" + i + ".json");
+      ProcessRunner.run(
+          List.of(
+              ProjectPaths.java(),
+              "-cp",
+              ProjectPaths.classPath(),
+              "io.smtpreach.cli.Main",
+              "probe",
+              "localhost",
+              "-p",
+              closedPort + ":none",
+              "--result-file",
+              result.toString()),
+          60);
+      assertThat(Files.readString(result)).as("attempt " + i).contains("ConnectionRefused");
+    }
   }
 
   @Test
