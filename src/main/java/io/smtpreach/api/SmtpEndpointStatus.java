@@ -35,7 +35,8 @@ public class SmtpEndpointStatus {
   @JsonPropertyDescription("Each port's state, with the facts of its last probe.")
   public List<PortStatus> ports = new ArrayList<>();
 
-  @JsonPropertyDescription("The round in progress, if any.")
+  @JsonPropertyDescription(
+      "The round in progress, or the next interval round (its startedAt still in the future).")
   public RoundStatus round;
 
   @JsonPropertyDescription("The last value of the probe-now annotation that started a round.")

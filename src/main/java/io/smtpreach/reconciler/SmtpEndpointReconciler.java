@@ -182,6 +182,17 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
       round = null;
     }
 
+    if (round != null && now.isBefore(Instant.parse(round.startedAt))) {
+      // Scheduled in the status write that finished the previous round: not due yet.
+      recheck = earliest(recheck, Instant.parse(round.startedAt));
+      round = null;
+    } else if (round != null && notStarted(round, owned)) {
+      recheck =
+          earliest(
+              recheck, startDueRound(endpoint, settings, status, owned, now, afterWrite, context));
+      round = null;
+    }
+
     if (round != null) {
       RoundStatus r = round;
       List<Pod> roundPods = owned.stream().filter(p -> r.id.equals(roundOf(p))).toList();
@@ -229,6 +240,7 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
         status = result.status();
         status.round = null;
         status.nextProbeTime = StatusAggregator.timestamp(startedAt.plus(settings.interval()));
+        status.round = scheduleNext(endpoint, status, generation, probeNow);
         afterWrite.add(() -> reportRound(endpoint, previous, result));
         LOG.infof(
             "%s/%s: round %s finished: %s (%d of %d sources ran)",
@@ -292,13 +304,92 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
     metrics.update(namespace, name, status, settings.interval());
     afterWrite.forEach(Runnable::run);
 
-    if (status.round == null && status.nextProbeTime != null) {
+    if (status.nextProbeTime != null
+        && (status.round == null || now.isBefore(Instant.parse(status.round.startedAt)))) {
       recheck = earliest(recheck, Instant.parse(status.nextProbeTime));
     }
     Duration after = recheck == null ? settings.interval() : Duration.between(now, recheck);
     return UpdateControl.<SmtpEndpoint>noUpdate()
         .rescheduleAfter(
             after.compareTo(Duration.ofSeconds(1)) < 0 ? Duration.ofSeconds(1) : after);
+  }
+
+  /**
+   * The next interval round, written with the result of the one that just finished so that a
+   * scheduled round costs no status write of its own: at its time the pods are created from this
+   * record (see {@link #startDueRound}). Its id is the one {@link #trigger} would give it.
+   */
+  private RoundStatus scheduleNext(
+      SmtpEndpoint endpoint, SmtpEndpointStatus status, long generation, String probeNow) {
+    List<ProbeSource> sources =
+        ProbeSource.of(endpoint.getSpec().probe, nodeSource.list().toList());
+    if (sources.isEmpty() || status.nextProbeTime == null) {
+      return null; // no eligible node now: the round that comes due will say so
+    }
+    RoundStatus next = new RoundStatus();
+    next.id =
+        roundId("Interval", generation, probeNow, status.lastProbeTime + status.nextProbeTime);
+    next.startedAt = Instant.parse(status.nextProbeTime).toString();
+    next.trigger = "Interval";
+    next.generation = generation;
+    next.pods = sources.size();
+    next.sources = sources.stream().map(ProbeSource::name).toList();
+    return next;
+  }
+
+  /** An interval round that is due and has no pod yet (none created, or all deleted since). */
+  private static boolean notStarted(RoundStatus round, List<Pod> owned) {
+    return "Interval".equals(round.trigger)
+        && owned.stream().noneMatch(p -> round.id.equals(roundOf(p)));
+  }
+
+  /**
+   * Creates the pods of a due round; returns when to look again. The status changes (and is
+   * written) only when the round must be redated (it waited for the concurrency cap, or the
+   * operator was down when it came due) or the nodes it runs from changed since it was scheduled.
+   */
+  private Instant startDueRound(
+      SmtpEndpoint endpoint,
+      ProbeSettings settings,
+      SmtpEndpointStatus status,
+      List<Pod> owned,
+      Instant now,
+      List<Runnable> afterWrite,
+      Context<SmtpEndpoint> context) {
+    RoundStatus round = status.round;
+    List<ProbeSource> sources =
+        ProbeSource.of(endpoint.getSpec().probe, nodeSource.list().toList());
+    if (sources.isEmpty()) {
+      status.round = null; // the trigger below reports NoEligibleNodes
+      return now;
+    }
+    if (activeProbePods() + sources.size() > config.maxConcurrentProbePods()) {
+      LOG.debugf(
+          "%s/%s: round waits, %d probe pods running",
+          endpoint.getMetadata().getNamespace(),
+          endpoint.getMetadata().getName(),
+          activeProbePods());
+      return now.plus(RECHECK_BUSY);
+    }
+    if (now.isAfter(Instant.parse(round.startedAt).plus(config.podStartTimeout()))) {
+      round.startedAt = now.toString(); // its deadlines run from when its pods are created
+    }
+    List<String> names = sources.stream().map(ProbeSource::name).toList();
+    if (!names.equals(round.sources)) {
+      round.sources = names;
+      round.pods = names.size();
+    }
+    List<Pod> stale = owned.stream().filter(p -> !round.id.equals(roundOf(p))).toList();
+    afterWrite.add(() -> delete(stale, context));
+    afterWrite.add(() -> createRoundPods(endpoint, settings, round, sources, context));
+    LOG.infof(
+        "%s/%s: round %s (%s) from %d source(s)",
+        endpoint.getMetadata().getNamespace(),
+        endpoint.getMetadata().getName(),
+        round.id,
+        round.trigger,
+        sources.size());
+    return now.plus(config.podStartTimeout()).plusSeconds(1);
   }
 
   /**

@@ -15,6 +15,7 @@ import io.smtpreach.status.Conditions;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.UUID;
 import java.util.function.UnaryOperator;
 
@@ -23,16 +24,16 @@ import java.util.function.UnaryOperator;
  * create one (with the test Postfix's CA in a ConfigMap and its credential in a Secret), edit it,
  * ask for a probe now, and wait for rounds and conditions.
  */
-final class EndpointSteps {
+public final class EndpointSteps {
   private final KubernetesClient k;
   private final Path caFile;
 
-  EndpointSteps(KubernetesClient k, Path caFile) {
+  public EndpointSteps(KubernetesClient k, Path caFile) {
     this.k = k;
     this.caFile = caFile;
   }
 
-  SmtpEndpoint create(String ns, String name, SmtpEndpointSpec spec) {
+  public SmtpEndpoint create(String ns, String name, SmtpEndpointSpec spec) {
     try {
       k.configMaps()
           .inNamespace(ns)
@@ -64,42 +65,50 @@ final class EndpointSteps {
     return k.resources(SmtpEndpoint.class).inNamespace(ns).resource(ep).create();
   }
 
-  Resource<SmtpEndpoint> endpoint(String ns, String name) {
+  public Resource<SmtpEndpoint> endpoint(String ns, String name) {
     return k.resources(SmtpEndpoint.class).inNamespace(ns).withName(name);
   }
 
-  SmtpEndpoint get(String ns, String name) {
+  public SmtpEndpoint get(String ns, String name) {
     return endpoint(ns, name).get();
+  }
+
+  /** No round in progress: none, or only the next one, scheduled (it starts in the future). */
+  public static boolean idle(SmtpEndpointStatus s) {
+    return s.round == null || Instant.parse(s.round.startedAt).isAfter(Instant.now());
   }
 
   /**
    * Waits for a finished round newer than {@code after} (a lastProbeTime, or null for the first).
    */
-  SmtpEndpointStatus awaitRound(String ns, String name, String after) {
+  public SmtpEndpointStatus awaitRound(String ns, String name, String after) {
     return await("a finished round of " + name)
         .until(
             () -> get(ns, name).getStatus(),
-            s ->
-                s != null
-                    && s.round == null
-                    && s.lastProbeTime != null
-                    && !s.lastProbeTime.equals(after));
+            s -> s != null && idle(s) && s.lastProbeTime != null && !s.lastProbeTime.equals(after));
   }
 
-  SmtpEndpointStatus awaitCondition(String ns, String name, String type, String status) {
+  public SmtpEndpointStatus awaitCondition(String ns, String name, String type, String status) {
     return await(type + "=" + status)
         .until(
             () -> get(ns, name).getStatus(),
             s ->
                 s != null
-                    && s.round == null
+                    && idle(s)
                     && Conditions.find(s.conditions, type)
                         .filter(c -> c.getStatus().equals(status))
                         .isPresent());
   }
 
   /** Sets the probe-now annotation to a new value and waits for the round it starts. */
-  SmtpEndpointStatus probeNow(String ns, String name) {
+  public SmtpEndpointStatus probeNow(String ns, String name) {
+    String value = requestProbeNow(ns, name);
+    return await("probe-now " + value)
+        .until(() -> get(ns, name).getStatus(), s -> value.equals(s.probeNowHandled) && idle(s));
+  }
+
+  /** Sets the probe-now annotation to a new value, without waiting; returns the value. */
+  public String requestProbeNow(String ns, String name) {
     String value = UUID.randomUUID().toString();
     edit(
         ns,
@@ -111,13 +120,10 @@ final class EndpointSteps {
           e.getMetadata().getAnnotations().put(SmtpEndpoint.PROBE_NOW_ANNOTATION, value);
           return e;
         });
-    return await("probe-now " + value)
-        .until(
-            () -> get(ns, name).getStatus(),
-            s -> value.equals(s.probeNowHandled) && s.round == null);
+    return value;
   }
 
-  SmtpEndpointStatus edit(String ns, String name, UnaryOperator<SmtpEndpoint> change) {
+  public SmtpEndpointStatus edit(String ns, String name, UnaryOperator<SmtpEndpoint> change) {
     return endpoint(ns, name).edit(change).getStatus();
   }
 }

@@ -244,6 +244,38 @@ class SmtpEndpointOperatorIT {
     assertThat(port(s, 587).since).isEqualTo(before.since);
   }
 
+  /**
+   * A finished round's status write also schedules the next: it starts with no write of its own.
+   */
+  @Test
+  void theNextRoundIsScheduledWithTheLastResultAndStartsOnTime(@TestNamespace String ns) {
+    SmtpEndpointSpec spec = perZone();
+    spec.interval = "30s";
+    spec.timeout = "5s";
+    steps.create(ns, "mail", spec);
+
+    SmtpEndpointStatus first = steps.awaitRound(ns, "mail", null);
+    assertThat(first.round).as("the next round, scheduled with the result").isNotNull();
+    assertThat(first.round.trigger).isEqualTo("Interval");
+    assertThat(first.round.startedAt).isEqualTo(first.nextProbeTime);
+    assertThat(first.round.sources).containsExactlyInAnyOrder("zone-a", "zone-b");
+    String scheduled = first.round.id;
+
+    SmtpEndpointStatus second = steps.awaitRound(ns, "mail", first.lastProbeTime);
+    assertThat(second.lastProbeTime).isEqualTo(first.nextProbeTime);
+    assertThat(second.round.id).isNotEqualTo(scheduled);
+    assertThat(second.round.startedAt).isEqualTo(second.nextProbeTime);
+    List<String> created =
+        k.v1().events().inNamespace(ns).list().getItems().stream()
+            .filter(e -> "Scheduled".equals(e.getReason()))
+            .map(e -> e.getInvolvedObject().getName())
+            .toList();
+    assertThat(created)
+        .as("one pod per zone, once")
+        .filteredOn(n -> n.contains(scheduled))
+        .hasSize(2);
+  }
+
   @Test
   void anOperatorKilledMidRoundLosesNothingAndLeavesNoOrphanPods(@TestNamespace String ns) {
     // A round that takes a while: 587 silently dropped from zone-b, 5 s connect timeout.
