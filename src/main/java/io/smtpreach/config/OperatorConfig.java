@@ -53,10 +53,10 @@ public interface OperatorConfig {
     @WithDefault("50m")
     String cpuRequest();
 
-    @WithDefault("96Mi")
+    @WithDefault("64Mi")
     String memoryRequest();
 
-    @WithDefault("192Mi")
+    @WithDefault("128Mi")
     String memoryLimit();
   }
 }

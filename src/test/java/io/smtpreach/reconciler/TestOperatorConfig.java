@@ -38,12 +38,12 @@ final class TestOperatorConfig implements OperatorConfig {
 
       @Override
       public String memoryRequest() {
-        return "96Mi";
+        return "64Mi";
       }
 
       @Override
       public String memoryLimit() {
-        return "192Mi";
+        return "128Mi";
       }
     };
   }
