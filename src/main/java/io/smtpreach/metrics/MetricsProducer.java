@@ -1,5 +1,7 @@
 package io.smtpreach.metrics;
 
+import io.javaoperatorsdk.operator.api.monitoring.Metrics;
+import io.javaoperatorsdk.operator.monitoring.micrometer.MicrometerMetrics;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.enterprise.inject.Produces;
 import jakarta.inject.Singleton;
@@ -10,5 +12,18 @@ public class MetricsProducer {
   @Singleton
   EndpointMetrics endpointMetrics(MeterRegistry registry) {
     return new EndpointMetrics(registry);
+  }
+
+  /**
+   * JOSDK's meters per controller, replacing the operator SDK extension's default of meters per
+   * resource as well: those are dozens of objects per endpoint, and at 5,000 endpoints they filled
+   * the operator's heap (docs/benchmarks.md). The dashboard sums over controllers anyway.
+   */
+  @Produces
+  @Singleton
+  Metrics operatorMetrics(MeterRegistry registry) {
+    return MicrometerMetrics.newMicrometerMetricsBuilder(registry)
+        .notCollectingMetricsPerResource()
+        .build();
   }
 }

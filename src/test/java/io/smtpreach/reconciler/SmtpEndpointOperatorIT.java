@@ -131,6 +131,10 @@ class SmtpEndpointOperatorIT {
     assertThat(events(ns, "mail")).anyMatch(e -> e.getReason().equals("PortReachable"));
     await("finished pods deleted").until(() -> pods(ns).isEmpty());
     awaitMetric(1.0, "smtp_reach_port_up", ns, "mail", "587", "zone-b");
+    assertThat(operator.metrics().lines().filter(l -> l.startsWith("operator_sdk_")))
+        .as("JOSDK's meters are per controller: per endpoint they fill the heap at scale")
+        .isNotEmpty()
+        .noneMatch(l -> l.contains("name=\"mail\""));
 
     // 587 silently dropped on zone-b's node only.
     zoneB.iptables("-A", "OUTPUT", "-p", "tcp", "--dport", "587", "-j", "DROP");
