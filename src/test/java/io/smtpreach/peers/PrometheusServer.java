@@ -10,13 +10,15 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
 
 /**
- * Debian's real Prometheus on a free loopback port, scraping one target every second and evaluating
- * the given rule files, with its HTTP API for queries and alerts.
+ * Debian's real Prometheus on a free loopback port, scraping one target (every second unless told
+ * otherwise) and evaluating the given rule files, with its HTTP API for queries and alerts.
  */
 public final class PrometheusServer implements AutoCloseable {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -39,9 +41,20 @@ public final class PrometheusServer implements AutoCloseable {
 
   /**
    * Starts Prometheus in {@code dir}, scraping {@code target} (host:port, path /q/metrics) as job
-   * {@code job}, with {@code rules} (file contents) loaded.
+   * {@code job}, with {@code rules} (file contents) loaded; scrapes and evaluates every second.
    */
   public static PrometheusServer start(Path dir, String job, String target, String rules) {
+    return start(dir, job, target, rules, Duration.ofSeconds(1), Duration.ofSeconds(1));
+  }
+
+  /** As {@link #start(Path, String, String, String)}, with the given scrape and rule intervals. */
+  public static PrometheusServer start(
+      Path dir,
+      String job,
+      String target,
+      String rules,
+      Duration scrapeInterval,
+      Duration evaluationInterval) {
     requireSupport();
     try {
       Files.createDirectories(dir);
@@ -50,8 +63,8 @@ public final class PrometheusServer implements AutoCloseable {
           dir.resolve("prometheus.yml"),
           """
           global:
-            scrape_interval: 1s
-            evaluation_interval: 1s
+            scrape_interval: %dms
+            evaluation_interval: %dms
           rule_files: [rules.yaml]
           scrape_configs:
             - job_name: %s
@@ -59,7 +72,7 @@ public final class PrometheusServer implements AutoCloseable {
               static_configs:
                 - targets: ['%s']
           """
-              .formatted(job, target));
+              .formatted(scrapeInterval.toMillis(), evaluationInterval.toMillis(), job, target));
       int port;
       try (ServerSocket s = new ServerSocket(0)) {
         port = s.getLocalPort();
@@ -101,6 +114,14 @@ public final class PrometheusServer implements AutoCloseable {
     List<JsonNode> out = new java.util.ArrayList<>();
     body.at("/data/alerts").forEach(out::add);
     return out;
+  }
+
+  /**
+   * When the last scrape of the first active target started (Prometheus scrapes on a fixed tick).
+   */
+  public Instant lastScrape() {
+    JsonNode body = parse(get("/api/v1/targets"));
+    return OffsetDateTime.parse(body.at("/data/activeTargets/0/lastScrape").asText()).toInstant();
   }
 
   public String log() {
