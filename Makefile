@@ -4,7 +4,7 @@ MVN := ./mvnw -B
 PEER_DIR := /tmp/smtp-reach-postfix
 CLUSTER_DIR := $(HOME)/.cache/smtp-reach/local-cluster
 
-.PHONY: help deps controlplane helm manifests build test demo demo-down run crds fuzz blackbox-exporter bench-probe bench-startup fmt peer-up peer-down cluster-up cluster-down clean
+.PHONY: help deps controlplane helm manifests build test demo demo-down run crds fuzz blackbox-exporter bench-probe bench-startup bench-detection bench-scale fmt peer-up peer-down cluster-up cluster-down clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -53,6 +53,13 @@ bench-probe: deps build blackbox-exporter ## Our probe vs check_smtp, swaks and 
 
 bench-startup: deps build ## Probe process start to result file: launcher flags vs AppCDS vs small heap
 	@hack/bench-startup.sh
+
+bench-detection: deps controlplane build ## 587 dropped on a node to Event, metric and alert; interval vs probe-now
+	SMTP_REACH_REQUIRE_ALL=1 $(MVN) failsafe:integration-test failsafe:verify -Dit.test=DetectionLatencyBench
+
+bench-scale: deps controlplane build ## The operator at 100, 1,000 and 5,000 endpoints every minute
+	SMTP_REACH_AUDIT_USER=system:serviceaccount:smtp-reach-system:smtp-reach SMTP_REACH_REQUIRE_ALL=1 \
+	  $(MVN) failsafe:integration-test failsafe:verify -Dit.test=OperatorScaleBench
 
 fmt: ## Format the Java sources (the build checks this)
 	$(MVN) spotless:apply

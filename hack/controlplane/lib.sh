@@ -176,8 +176,24 @@ cp_start_etcd() {
 }
 
 # cp_start_apiserver ETCD_PORT API_PORT
+# With SMTP_REACH_AUDIT_USER set, the requests of that user are audited (metadata only) to
+# $WORK/audit.log: the scale benchmark counts the operator's API calls there.
 cp_start_apiserver() {
-  cp_start kube-apiserver "$BIN_DIR/kube-apiserver" \
+  local audit=()
+  if [[ -n ${SMTP_REACH_AUDIT_USER:-} ]]; then
+    cat >"$WORK/audit-policy.yaml" <<EOF
+apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: [RequestReceived, ResponseStarted]
+rules:
+- level: Metadata
+  users: ["$SMTP_REACH_AUDIT_USER"]
+- level: None
+EOF
+    audit=(--audit-policy-file="$WORK/audit-policy.yaml" --audit-log-path="$WORK/audit.log"
+      --audit-log-format=json --audit-log-maxsize=0)
+  fi
+  cp_start kube-apiserver "$BIN_DIR/kube-apiserver" ${audit[@]+"${audit[@]}"} \
     --etcd-servers="http://127.0.0.1:$1" \
     --bind-address=127.0.0.1 --advertise-address=127.0.0.1 --secure-port="$2" \
     --endpoint-reconciler-type=none \

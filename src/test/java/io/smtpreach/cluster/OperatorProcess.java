@@ -48,16 +48,18 @@ public final class OperatorProcess implements AutoCloseable {
    * synced); its output goes to {@code log} (appended, so restarts share one file).
    */
   public static OperatorProcess start(Path kubeconfig, Map<String, String> settings, Path log) {
+    return start(kubeconfig, settings, log, List.of("-Xmx256m"));
+  }
+
+  /** The same, with these JVM options instead of the tests' small heap. */
+  public static OperatorProcess start(
+      Path kubeconfig, Map<String, String> settings, Path log, List<String> jvmOptions) {
     requireJar();
     int port = freePort();
-    List<String> cmd =
-        new ArrayList<>(
-            List.of(
-                ProjectPaths.java(),
-                "-Xmx256m",
-                "-Dquarkus.http.port=" + port,
-                "-jar",
-                jar().toString()));
+    List<String> cmd = new ArrayList<>();
+    cmd.add(ProjectPaths.java());
+    cmd.addAll(jvmOptions);
+    cmd.addAll(List.of("-Dquarkus.http.port=" + port, "-jar", jar().toString()));
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
     pb.environment().put("KUBECONFIG", kubeconfig.toString());
     pb.environment().putAll(settings);
@@ -93,6 +95,14 @@ public final class OperatorProcess implements AutoCloseable {
 
   public int port() {
     return port;
+  }
+
+  public long pid() {
+    return process.pid();
+  }
+
+  public boolean isAlive() {
+    return process.isAlive();
   }
 
   /** Everything the operator logged so far. */

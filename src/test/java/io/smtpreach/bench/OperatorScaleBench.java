@@ -1,0 +1,449 @@
+package io.smtpreach.bench;
+
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.smtpreach.api.SmtpEndpoint;
+import io.smtpreach.api.SmtpEndpointSpec;
+import io.smtpreach.cluster.ImageMap;
+import io.smtpreach.cluster.LocalCluster;
+import io.smtpreach.cluster.OperatorInstall;
+import io.smtpreach.cluster.OperatorProcess;
+import io.smtpreach.cluster.ProcessNode;
+import io.smtpreach.cluster.WithLocalCluster;
+import io.smtpreach.peers.ProjectPaths;
+import io.smtpreach.probe.IpFamily;
+import io.smtpreach.probe.ProbeReport;
+import io.smtpreach.probe.ProbeResult;
+import io.smtpreach.probe.ProbeTarget;
+import io.smtpreach.probe.Reason;
+import io.smtpreach.probe.ReportCodec;
+import io.smtpreach.reconciler.ProbePodFactory;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The operator at 100, 1,000 and 5,000 endpoints probed every minute, measured, not asserted
+ * ({@code make bench-scale}). The probe image runs a canned-result command on three process nodes,
+ * so the operator is what is measured: the packaged operator as its own process with its own RBAC
+ * and the chart's heap (60% of its 512 MiB limit). The API server audits the operator's service
+ * account; the requests of each steady-state window are counted from that log.
+ *
+ * <p>Per size: time until every endpoint has a first status; then a window ({@code BENCH_MINUTES},
+ * default 10) with the operator's CPU time and RSS, rounds finished, reconcile latency (a round's
+ * probe pod seen terminated to the endpoint's status seen without that round, both by this
+ * process's watches), and the API requests per round. Sizes grow in place: 100, then 900 more, then
+ * 4,000 more ({@code BENCH_SIZES}).
+ */
+@WithLocalCluster
+class OperatorScaleBench {
+  private static final String OPERATOR_USER = "system:serviceaccount:smtp-reach-system:smtp-reach";
+  private static final int NAMESPACES = 10;
+  private static final String HOST = "smtp.bench.test";
+  private static final int CREATE_PER_SECOND = 50;
+
+  /** When each round's pod was seen done, by namespace/endpoint/round. */
+  private final Map<String, Instant> podDone = new ConcurrentHashMap<>();
+
+  /** When each endpoint was first seen with a probe result, by namespace/endpoint. */
+  private final Map<String, Instant> firstStatus = new ConcurrentHashMap<>();
+
+  private final List<Long> latenciesMillis = Collections.synchronizedList(new ArrayList<>());
+  private final AtomicLong roundsFinished = new AtomicLong();
+
+  @Test
+  void operatorAtScale(LocalCluster cluster) throws Exception {
+    List<Integer> sizes =
+        Arrays.stream(env("BENCH_SIZES", "100,1000,5000").split(","))
+            .map(String::strip)
+            .map(Integer::parseInt)
+            .toList();
+    Duration window = Duration.ofMinutes(Long.parseLong(env("BENCH_MINUTES", "10")));
+    Path out = ProjectPaths.root().resolve("target/bench");
+    Files.createDirectories(out);
+    Path audit = cluster.dir().resolve("audit.log");
+    if (!Files.exists(audit)) {
+      throw new IllegalStateException(
+          "no audit log: start the cluster with SMTP_REACH_AUDIT_USER=" + OPERATOR_USER);
+    }
+
+    Path canned = out.resolve("canned-result.json");
+    Files.writeString(canned, cannedReport());
+    ImageMap images =
+        new ImageMap()
+            .with(
+                ImageMap.SMTP_REACH_IMAGE,
+                List.of(
+                    "sh",
+                    "-c",
+                    "sed \"s/@AT@/$(date -u +%Y-%m-%dT%H:%M:%SZ)/\" \"$0\" >"
+                        + " \"$PROCESS_NODE_TERMINATION_MESSAGE_PATH\"",
+                    canned.toString()),
+                List.of());
+    for (String zone : List.of("a", "b", "c")) {
+      cluster.startNode(
+          new ProcessNode.NodeConfig("node-" + zone, "zone-" + zone, "bench", null), images);
+    }
+    KubernetesClient k = cluster.client();
+    Path kubeconfig = OperatorInstall.install(cluster);
+    Supervised operator = new Supervised(kubeconfig, out.resolve("scale-operator.log"));
+    List<String> namespaces = new ArrayList<>();
+    for (int i = 0; i < NAMESPACES; i++) {
+      namespaces.add(cluster.createNamespace());
+    }
+    SharedIndexInformer<SmtpEndpoint> endpoints =
+        k.resources(SmtpEndpoint.class).inAnyNamespace().inform(new EndpointWatch(), 0);
+    SharedIndexInformer<Pod> pods =
+        k.pods()
+            .inAnyNamespace()
+            .withLabel(ProbePodFactory.MANAGED_BY_LABEL, ProbePodFactory.MANAGED_BY)
+            .inform(new PodWatch(), 0);
+
+    StringBuilder report = new StringBuilder();
+    report.append(
+        "| endpoints | all first status | rounds/min | reconcile p50 | p90 | p99 | operator CPU"
+            + " (cores) | RSS median | RSS max | writes/endpoint/round | requests/round (no leases) | LIST"
+            + " in window |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+    StringBuilder detail = new StringBuilder();
+    int created = 0;
+    try (operator) {
+      for (int size : sizes) {
+        Instant start = Instant.now();
+        createEndpoints(k, namespaces, created, size);
+        created = size;
+        int expected = size;
+        Awaitility.await("all " + size + " endpoints have a first status")
+            .atMost(Duration.ofMinutes(30))
+            .pollInterval(Duration.ofSeconds(1))
+            .until(() -> operator.check() && firstStatus.size() >= expected);
+        Duration toFirst =
+            Duration.between(
+                start, firstStatus.values().stream().max(Instant::compareTo).orElseThrow());
+
+        latenciesMillis.clear();
+        long auditFrom = Files.size(audit);
+        long roundsFrom = roundsFinished.get();
+        long cpuFrom = operator.cpuTicks();
+        int restartsFrom = operator.restarts;
+        List<Long> rss = new ArrayList<>();
+        Instant windowStart = Instant.now();
+        Instant windowEnd = windowStart.plus(window);
+        Awaitility.await("window of " + window)
+            .atMost(window.plusMinutes(1))
+            .pollInterval(Duration.ofSeconds(5))
+            .until(
+                () -> {
+                  operator.check();
+                  long kib = rssKib(operator.process.pid());
+                  if (kib > 0) {
+                    rss.add(kib);
+                  }
+                  return !Instant.now().isBefore(windowEnd);
+                });
+        double seconds = Duration.between(windowStart, Instant.now()).toMillis() / 1000.0;
+        double cores = (operator.cpuTicks() - cpuFrom) / 100.0 / seconds;
+        long rounds = roundsFinished.get() - roundsFrom;
+        Map<String, Long> requests = countRequests(audit, auditFrom);
+        long writes =
+            requests.entrySet().stream()
+                .filter(e -> e.getKey().matches("(create|update|patch|delete) .*"))
+                .filter(e -> !e.getKey().endsWith(" leases"))
+                .mapToLong(Map.Entry::getValue)
+                .sum();
+        // Leader election renews its Lease every few seconds whatever the number of endpoints.
+        long all =
+            requests.entrySet().stream()
+                .filter(e -> !e.getKey().endsWith(" leases"))
+                .mapToLong(Map.Entry::getValue)
+                .sum();
+        long lists =
+            requests.entrySet().stream()
+                .filter(e -> e.getKey().startsWith("list "))
+                .mapToLong(Map.Entry::getValue)
+                .sum();
+        List<Long> lat;
+        synchronized (latenciesMillis) {
+          lat = new ArrayList<>(latenciesMillis);
+        }
+        lat.sort(Long::compare);
+        rss.sort(Long::compare);
+        String row =
+            String.format(
+                Locale.ROOT,
+                "| %d | %.1f s | %.0f | %d ms | %d ms | %d ms | %.3f | %.0f MiB | %.0f MiB | %.2f |"
+                    + " %.2f | %d |%n",
+                size,
+                toFirst.toMillis() / 1000.0,
+                rounds * 60 / seconds,
+                percentile(lat, 50),
+                percentile(lat, 90),
+                percentile(lat, 99),
+                cores,
+                rss.get(rss.size() / 2) / 1024.0,
+                rss.get(rss.size() - 1) / 1024.0,
+                rounds == 0 ? Double.NaN : (double) writes / rounds,
+                rounds == 0 ? Double.NaN : (double) all / rounds,
+                lists);
+        report.append(row);
+        detail.append(
+            String.format(
+                Locale.ROOT, "%n%d endpoints, %.0f s window, %d rounds:%n", size, seconds, rounds));
+        requests.forEach(
+            (key, n) ->
+                detail.append(
+                    String.format(
+                        Locale.ROOT,
+                        "  %-40s %8d  %6.3f per round%n",
+                        key,
+                        n,
+                        rounds == 0 ? Double.NaN : (double) n / rounds)));
+        System.out.print(row);
+      }
+    } finally {
+      endpoints.close();
+      pods.close();
+    }
+    String text =
+        report
+            + "\nRequests by the operator's service account in each window (audit log):\n"
+            + detail
+            + "\n"
+            + "("
+            + Runtime.getRuntime().availableProcessors()
+            + " cores; window "
+            + window.toMinutes()
+            + " min; canned probe results; "
+            + Instant.now()
+            + ")\n";
+    Files.writeString(out.resolve("scale.md"), text);
+    System.out.println(text);
+  }
+
+  private static void createEndpoints(KubernetesClient k, List<String> namespaces, int from, int to)
+      throws InterruptedException {
+    ExecutorService pool = Executors.newFixedThreadPool(4);
+    long start = System.nanoTime();
+    for (int i = from; i < to; i++) {
+      // At most CREATE_PER_SECOND, as a kubectl apply or a GitOps sync of many files would go.
+      long due = start + (i - from) * 1_000_000_000L / CREATE_PER_SECOND;
+      LockSupport.parkNanos(due - System.nanoTime());
+      String ns = namespaces.get(i % namespaces.size());
+      String name = String.format(Locale.ROOT, "mail-%05d", i);
+      pool.execute(
+          () -> {
+            SmtpEndpointSpec spec = new SmtpEndpointSpec();
+            spec.host = HOST;
+            spec.interval = "1m";
+            SmtpEndpoint ep = new SmtpEndpoint();
+            ep.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(ns).build());
+            ep.setSpec(spec);
+            k.resources(SmtpEndpoint.class).inNamespace(ns).resource(ep).create();
+          });
+    }
+    pool.shutdown();
+    if (!pool.awaitTermination(30, TimeUnit.MINUTES)) {
+      throw new IllegalStateException("creating endpoints took over 30 minutes");
+    }
+  }
+
+  /** A report of the four default ports all reachable; the command stamps the time. */
+  private static String cannedReport() {
+    List<ProbeResult> results = new ArrayList<>();
+    for (ProbeTarget t : ProbeTarget.DEFAULTS) {
+      results.add(ProbeResult.builder(HOST, t, IpFamily.ANY).build(Reason.OK, "canned"));
+    }
+    return ReportCodec.encode(new ProbeReport(HOST, false, Instant.EPOCH, results))
+        .replace(Instant.EPOCH.toString(), "@AT@");
+  }
+
+  /**
+   * The operator as a Deployment runs it: restarted when it exits (it does when it loses its leader
+   * Lease), its CPU time summed over the restarts.
+   */
+  private static final class Supervised implements AutoCloseable {
+    private final Path kubeconfig;
+    private final Path log;
+    private OperatorProcess process;
+    private long ticksOfEarlier;
+    private long lastTicks;
+    private int restarts;
+
+    Supervised(Path kubeconfig, Path log) {
+      this.kubeconfig = kubeconfig;
+      this.log = log;
+      this.process = start();
+    }
+
+    private OperatorProcess start() {
+      // The chart's container: a 512 MiB limit, of which the launcher gives the heap 60%, and
+      // fewer than two CPUs, where the JVM picks the serial collector.
+      return OperatorProcess.start(
+          kubeconfig,
+          Map.of(),
+          log,
+          List.of(env("BENCH_OPERATOR_JVM", "-Xmx307m -XX:+UseSerialGC").split(" ")));
+    }
+
+    /** Restarts the operator if it exited; always true (for Awaitility conditions). */
+    synchronized boolean check() {
+      if (process.isAlive()) {
+        long ticks = OperatorScaleBench.cpuTicks(process.pid());
+        lastTicks = ticks < 0 ? lastTicks : ticks;
+        return true;
+      }
+      ticksOfEarlier += lastTicks;
+      lastTicks = 0;
+      restarts++;
+      process = start();
+      return true;
+    }
+
+    synchronized long cpuTicks() {
+      check();
+      return ticksOfEarlier + lastTicks;
+    }
+
+    @Override
+    public void close() {
+      process.close();
+    }
+  }
+
+  private final class EndpointWatch implements ResourceEventHandler<SmtpEndpoint> {
+    @Override
+    public void onAdd(SmtpEndpoint ep) {
+      onUpdate(null, ep);
+    }
+
+    @Override
+    public void onUpdate(SmtpEndpoint before, SmtpEndpoint after) {
+      Instant now = Instant.now();
+      String key = key(after);
+      if (after.getStatus() != null && after.getStatus().lastProbeTime != null) {
+        firstStatus.putIfAbsent(key, now);
+      }
+      var was = before == null || before.getStatus() == null ? null : before.getStatus().round;
+      var is = after.getStatus() == null ? null : after.getStatus().round;
+      if (was != null && (is == null || !is.id.equals(was.id))) {
+        roundsFinished.incrementAndGet();
+        Instant done = podDone.remove(key + "/" + was.id);
+        if (done != null) {
+          latenciesMillis.add(Duration.between(done, now).toMillis());
+        }
+      }
+    }
+
+    @Override
+    public void onDelete(SmtpEndpoint ep, boolean unknown) {}
+  }
+
+  private final class PodWatch implements ResourceEventHandler<Pod> {
+    @Override
+    public void onAdd(Pod pod) {
+      onUpdate(null, pod);
+    }
+
+    @Override
+    public void onUpdate(Pod before, Pod after) {
+      String phase = after.getStatus() == null ? null : after.getStatus().getPhase();
+      if ("Succeeded".equals(phase) || "Failed".equals(phase)) {
+        Map<String, String> labels = after.getMetadata().getLabels();
+        podDone.putIfAbsent(
+            after.getMetadata().getNamespace()
+                + "/"
+                + labels.get(ProbePodFactory.ENDPOINT_LABEL)
+                + "/"
+                + labels.get(ProbePodFactory.ROUND_LABEL),
+            Instant.now());
+      }
+    }
+
+    @Override
+    public void onDelete(Pod pod, boolean unknown) {}
+  }
+
+  private static String key(SmtpEndpoint ep) {
+    return ep.getMetadata().getNamespace() + "/" + ep.getMetadata().getName();
+  }
+
+  private static final Pattern VERB = Pattern.compile("\"verb\":\"([a-z]+)\"");
+  private static final Pattern RESOURCE = Pattern.compile("\"resource\":\"([a-z.]+)\"");
+  private static final Pattern SUBRESOURCE = Pattern.compile("\"subresource\":\"([a-z]+)\"");
+
+  /** Requests in the audit log after {@code offset}, by "verb resource[/subresource]". */
+  private static Map<String, Long> countRequests(Path audit, long offset) throws IOException {
+    Map<String, Long> counts = new TreeMap<>();
+    try (var in = Files.newInputStream(audit)) {
+      in.skipNBytes(offset);
+      for (String line : new String(in.readAllBytes()).split("\n")) {
+        if (line.isBlank() || !line.contains(OPERATOR_USER)) {
+          continue;
+        }
+        Matcher verb = VERB.matcher(line);
+        Matcher resource = RESOURCE.matcher(line);
+        Matcher sub = SUBRESOURCE.matcher(line);
+        String key =
+            (verb.find() ? verb.group(1) : "?")
+                + " "
+                + (resource.find() ? resource.group(1) : "(non-resource)")
+                + (sub.find() ? "/" + sub.group(1) : "");
+        counts.merge(key, 1L, Long::sum);
+      }
+    }
+    return counts;
+  }
+
+  private static long cpuTicks(long pid) {
+    try {
+      String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+      String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+      return Long.parseLong(f[11]) + Long.parseLong(f[12]); // utime, stime (USER_HZ = 100)
+    } catch (IOException e) {
+      return -1; // it has just exited
+    }
+  }
+
+  private static long rssKib(long pid) {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
+        if (line.startsWith("VmRSS:")) {
+          return Long.parseLong(line.replaceAll("[^0-9]", ""));
+        }
+      }
+      return 0;
+    } catch (IOException e) {
+      return 0; // it has just exited
+    }
+  }
+
+  private static long percentile(List<Long> sorted, int p) {
+    return sorted.isEmpty() ? -1 : sorted.get(Math.min(sorted.size() - 1, sorted.size() * p / 100));
+  }
+
+  private static String env(String name, String fallback) {
+    String v = System.getenv(name);
+    return v == null || v.isBlank() ? fallback : v;
+  }
+}
