@@ -46,9 +46,10 @@ final class HostResolver {
   private final boolean useSearchList;
   private final Executor executor;
   // Built on the first name to resolve: a probe of address literals never reads resolv.conf.
-  private Resolver resolver;
-  private Cache cache;
-  private HostsFileParser hosts;
+  private Dns dns;
+
+  /** What every lookup shares: the resolver, the answer cache and /etc/hosts. */
+  private record Dns(Resolver resolver, Cache cache, HostsFileParser hosts) {}
 
   HostResolver(ProbeOptions options, Executor executor) {
     this.options = options;
@@ -58,40 +59,27 @@ final class HostResolver {
     this.useSearchList = options.dnsServer() == null;
   }
 
-  private synchronized Resolver resolver() {
-    if (resolver == null) {
+  /**
+   * Built once, before any lookup runs. /etc/hosts is read here: dnsjava's parser publishes its
+   * (still empty) table before it has read the file, so lookups racing with the first read (A and
+   * AAAA run in parallel) could miss a name the file has and ask DNS instead.
+   */
+  private synchronized Dns dns() {
+    if (dns == null) {
       Resolver r =
           options.dnsServer() == null
               ? new ExtendedResolver()
               : new SimpleResolver(options.dnsServer());
       r.setTimeout(options.dnsTimeout());
-      resolver = new TimeoutReportingResolver(r);
-    }
-    return resolver;
-  }
-
-  private synchronized Cache cache() {
-    if (cache == null) {
-      cache = new Cache();
-    }
-    return cache;
-  }
-
-  /**
-   * /etc/hosts, read once before any lookup runs. dnsjava's parser publishes its (still empty)
-   * table before it has read the file, so lookups racing with the first read (A and AAAA run in
-   * parallel) could miss a name the file has and ask DNS instead.
-   */
-  private synchronized HostsFileParser hosts() {
-    if (hosts == null) {
-      hosts = new HostsFileParser();
+      HostsFileParser hosts = new HostsFileParser();
       try {
         hosts.getAddressForHost(Name.fromConstantString("localhost."), Type.A);
       } catch (IOException | RuntimeException e) {
         // No readable hosts file: every lookup goes to DNS, as without one.
       }
+      dns = new Dns(new TimeoutReportingResolver(r), new Cache(), hosts);
     }
-    return hosts;
+    return dns;
   }
 
   /** True for IPv4 and IPv6 literals, which need no DNS. */
@@ -178,9 +166,10 @@ final class HostResolver {
   private Answer lookup(String host, int type) {
     try {
       Lookup lookup = new Lookup(host, type);
-      lookup.setResolver(resolver());
-      lookup.setCache(cache());
-      lookup.setHostsFileParser(hosts());
+      Dns shared = dns();
+      lookup.setResolver(shared.resolver());
+      lookup.setCache(shared.cache());
+      lookup.setHostsFileParser(shared.hosts());
       if (!useSearchList) {
         lookup.setSearchPath((String[]) null);
       }

@@ -238,7 +238,6 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
                 status, settings.targets(), outcomes, generation, startedAt, now);
         SmtpEndpointStatus previous = status;
         status = result.status();
-        status.round = null;
         status.nextProbeTime = StatusAggregator.timestamp(startedAt.plus(settings.interval()));
         status.round = scheduleNext(endpoint, status, generation, probeNow);
         afterWrite.add(() -> reportRound(endpoint, previous, result));
@@ -257,8 +256,7 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
     if (status.round == null) {
       String trigger = trigger(status, generation, probeNowRequested, now);
       if (trigger != null) {
-        List<ProbeSource> sources =
-            ProbeSource.of(endpoint.getSpec().probe, nodeSource.list().toList());
+        List<ProbeSource> sources = sources(endpoint);
         if (sources.isEmpty()) {
           status =
               StatusAggregator.roundNotStarted(
@@ -272,30 +270,17 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
           if (probeNowRequested) {
             status.probeNowHandled = probeNow;
           }
-        } else if (activeProbePods() + sources.size() > config.maxConcurrentProbePods()) {
-          LOG.debugf(
-              "%s/%s: round waits, %d probe pods running", namespace, name, activeProbePods());
+        } else if (overCap(endpoint, sources)) {
           recheck = earliest(recheck, now.plus(RECHECK_BUSY));
         } else {
-          RoundStatus next = new RoundStatus();
-          next.id =
+          String id =
               roundId(trigger, generation, probeNow, status.lastProbeTime + status.nextProbeTime);
-          next.startedAt = now.toString();
-          next.trigger = trigger;
-          next.generation = generation;
-          next.pods = sources.size();
-          next.sources = sources.stream().map(ProbeSource::name).toList();
-          status.round = next;
+          status.round = round(id, now.toString(), trigger, generation, sources);
           if (probeNowRequested) {
             status.probeNowHandled = probeNow;
           }
           recheck = earliest(recheck, now.plus(config.podStartTimeout()).plusSeconds(1));
-          List<Pod> stale = owned.stream().filter(p -> !next.id.equals(roundOf(p))).toList();
-          afterWrite.add(() -> delete(stale, context));
-          afterWrite.add(() -> createRoundPods(endpoint, settings, next, sources, context));
-          LOG.infof(
-              "%s/%s: round %s (%s) from %d source(s)",
-              namespace, name, next.id, trigger, sources.size());
+          launch(endpoint, settings, status.round, sources, owned, afterWrite, context);
         }
       }
     }
@@ -321,20 +306,13 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
    */
   private RoundStatus scheduleNext(
       SmtpEndpoint endpoint, SmtpEndpointStatus status, long generation, String probeNow) {
-    List<ProbeSource> sources =
-        ProbeSource.of(endpoint.getSpec().probe, nodeSource.list().toList());
-    if (sources.isEmpty() || status.nextProbeTime == null) {
+    List<ProbeSource> sources = sources(endpoint);
+    if (sources.isEmpty()) {
       return null; // no eligible node now: the round that comes due will say so
     }
-    RoundStatus next = new RoundStatus();
-    next.id =
+    String id =
         roundId("Interval", generation, probeNow, status.lastProbeTime + status.nextProbeTime);
-    next.startedAt = Instant.parse(status.nextProbeTime).toString();
-    next.trigger = "Interval";
-    next.generation = generation;
-    next.pods = sources.size();
-    next.sources = sources.stream().map(ProbeSource::name).toList();
-    return next;
+    return round(id, status.nextProbeTime, "Interval", generation, sources);
   }
 
   /** An interval round that is due and has no pod yet (none created, or all deleted since). */
@@ -357,18 +335,12 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
       List<Runnable> afterWrite,
       Context<SmtpEndpoint> context) {
     RoundStatus round = status.round;
-    List<ProbeSource> sources =
-        ProbeSource.of(endpoint.getSpec().probe, nodeSource.list().toList());
+    List<ProbeSource> sources = sources(endpoint);
     if (sources.isEmpty()) {
       status.round = null; // the trigger below reports NoEligibleNodes
       return now;
     }
-    if (activeProbePods() + sources.size() > config.maxConcurrentProbePods()) {
-      LOG.debugf(
-          "%s/%s: round waits, %d probe pods running",
-          endpoint.getMetadata().getNamespace(),
-          endpoint.getMetadata().getName(),
-          activeProbePods());
+    if (overCap(endpoint, sources)) {
       return now.plus(RECHECK_BUSY);
     }
     if (now.isAfter(Instant.parse(round.startedAt).plus(config.podStartTimeout()))) {
@@ -379,6 +351,48 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
       round.sources = names;
       round.pods = names.size();
     }
+    launch(endpoint, settings, round, sources, owned, afterWrite, context);
+    return now.plus(config.podStartTimeout()).plusSeconds(1);
+  }
+
+  private static RoundStatus round(
+      String id, String startedAt, String trigger, long generation, List<ProbeSource> sources) {
+    RoundStatus round = new RoundStatus();
+    round.id = id;
+    round.startedAt = startedAt;
+    round.trigger = trigger;
+    round.generation = generation;
+    round.pods = sources.size();
+    round.sources = sources.stream().map(ProbeSource::name).toList();
+    return round;
+  }
+
+  /** The sources the endpoint's placement gives now, among Ready, schedulable nodes. */
+  private List<ProbeSource> sources(SmtpEndpoint endpoint) {
+    return ProbeSource.of(endpoint.getSpec().probe, nodeSource.list().toList());
+  }
+
+  /** Whether the round must wait: its pods would exceed the cap on probe pods at once. */
+  private boolean overCap(SmtpEndpoint endpoint, List<ProbeSource> sources) {
+    long active = activeProbePods();
+    if (active + sources.size() <= config.maxConcurrentProbePods()) {
+      return false;
+    }
+    LOG.debugf(
+        "%s/%s: round waits, %d probe pods running",
+        endpoint.getMetadata().getNamespace(), endpoint.getMetadata().getName(), active);
+    return true;
+  }
+
+  /** After the status write: other rounds' leftover pods go, this round's are created. */
+  private void launch(
+      SmtpEndpoint endpoint,
+      ProbeSettings settings,
+      RoundStatus round,
+      List<ProbeSource> sources,
+      List<Pod> owned,
+      List<Runnable> afterWrite,
+      Context<SmtpEndpoint> context) {
     List<Pod> stale = owned.stream().filter(p -> !round.id.equals(roundOf(p))).toList();
     afterWrite.add(() -> delete(stale, context));
     afterWrite.add(() -> createRoundPods(endpoint, settings, round, sources, context));
@@ -389,7 +403,6 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
         round.id,
         round.trigger,
         sources.size());
-    return now.plus(config.podStartTimeout()).plusSeconds(1);
   }
 
   /**
@@ -427,9 +440,7 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
   /** The sources a round was started with that still exist (to create its missing pods). */
   private List<ProbeSource> roundSources(SmtpEndpoint endpoint, RoundStatus round) {
     List<String> names = round.sources == null ? List.of() : round.sources;
-    return ProbeSource.of(endpoint.getSpec().probe, nodeSource.list().toList()).stream()
-        .filter(s -> names.contains(s.name()))
-        .toList();
+    return sources(endpoint).stream().filter(s -> names.contains(s.name())).toList();
   }
 
   private void createRoundPods(
