@@ -1,12 +1,9 @@
 package io.smtpreach.metrics;
 
-import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.Gauge;
-import io.micrometer.core.instrument.Meter;
-import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Tag;
-import io.micrometer.core.instrument.Tags;
+import io.fabric8.kubernetes.api.model.Condition;
+import io.prometheus.client.Collector;
 import io.smtpreach.api.PortStatus;
+import io.smtpreach.api.SmtpEndpoint;
 import io.smtpreach.api.SmtpEndpointStatus;
 import io.smtpreach.api.SourceStatus;
 import io.smtpreach.probe.PortState;
@@ -15,18 +12,28 @@ import io.smtpreach.status.Conditions;
 import io.smtpreach.status.StatusAggregator.RoundOutcome;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.HashMap;
+import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.function.BiPredicate;
+import java.util.function.Function;
+import java.util.function.Supplier;
+import java.util.stream.Stream;
 
 /**
- * The Prometheus series of every endpoint, derived from its status so that they survive an operator
- * restart, and removed with the endpoint. Labels are bounded: names, ports, modes, sources, and
- * closed sets (state, reason, phase); never addresses or messages.
+ * The Prometheus series of every endpoint, rendered at scrape time from the endpoints' statuses in
+ * the operator's informer cache: they survive an operator restart, go with their endpoint, and cost
+ * no memory between scrapes (a meter per series was 170 MB at 5,000 endpoints, docs/benchmarks.md).
+ * Labels are bounded: names, ports, modes, sources, and closed sets (state, reason, phase); never
+ * addresses or messages. Only the round counters are kept here, as they are not in the status.
  */
-public final class EndpointMetrics {
+public final class EndpointMetrics extends Collector {
   public static final String PORT_UP = "smtp_reach_port_up";
   public static final String PORT_STATE = "smtp_reach_port_state";
   public static final String PORT_REASON = "smtp_reach_port_reason";
@@ -40,147 +47,225 @@ public final class EndpointMetrics {
   public static final String INTERVAL = "smtp_reach_probe_interval_seconds";
   public static final String ROUNDS = "smtp_reach_probe_rounds";
 
-  private final MeterRegistry registry;
+  private static final List<String> ENDPOINT = List.of("namespace", "endpoint");
+  private static final List<String> SOURCE =
+      List.of("namespace", "endpoint", "port", "mode", "source");
+  private static final List<String> SOURCE_STATE = with(SOURCE, "state");
+  private static final List<String> SOURCE_REASON = with(SOURCE, "reason");
+  private static final List<String> SOURCE_EXPECT = with(SOURCE, "expect");
+  private static final List<String> SOURCE_PHASE = with(SOURCE, "phase");
+  private static final List<String> ROUND_LABELS = List.of("namespace", "endpoint", "outcome");
+  private static final RoundOutcome[] OUTCOMES = RoundOutcome.values();
 
-  /** A gauge's name and labels. */
-  private record SeriesId(String name, Tags tags) {}
+  /** A family's name, type and help, in the order they are exposed. */
+  private enum Family {
+    PORT_UP(
+        EndpointMetrics.PORT_UP, "1 if the port was Reachable from the source in the last round"),
+    PORT_STATE(
+        EndpointMetrics.PORT_STATE, "1 for the port's state in the last round, 0 for the others"),
+    PORT_REASON(
+        EndpointMetrics.PORT_REASON, "Why the port is in its state (the series present is 1)"),
+    PORT_AS_EXPECTED(
+        EndpointMetrics.PORT_AS_EXPECTED,
+        "1 if the port's state matched the endpoint's expectation"),
+    PHASE_SECONDS(EndpointMetrics.PHASE_SECONDS, "Time each probe phase took in the last round"),
+    CERT_NOT_AFTER(
+        EndpointMetrics.CERT_NOT_AFTER, "Expiry of the certificate the port presented, Unix time"),
+    SECURE_SUBMISSION(
+        EndpointMetrics.SECURE_SUBMISSION, "1 if a secure submission port (587 or 465) works"),
+    READY(EndpointMetrics.READY, "1 if every port is as expected"),
+    PROBES_RUNNING(EndpointMetrics.PROBES_RUNNING, "1 if the endpoint's probes run"),
+    LAST_SUCCESS(EndpointMetrics.LAST_SUCCESS, "When a round last produced a result, Unix time"),
+    INTERVAL(EndpointMetrics.INTERVAL, "The endpoint's probe interval");
 
-  /** Per endpoint ({@code namespace/name}): its gauges, each with its value. */
-  private final Map<String, Map<SeriesId, Series>> endpoints = new ConcurrentHashMap<>();
+    final String metric;
+    final String help;
 
-  private final Map<String, Set<Counter>> counters = new ConcurrentHashMap<>();
-
-  private static final class Series {
-    volatile double value;
-    Meter meter;
+    Family(String metric, String help) {
+      this.metric = metric;
+      this.help = help;
+    }
   }
 
-  public EndpointMetrics(MeterRegistry registry) {
-    this.registry = registry;
-  }
+  private volatile Supplier<Stream<SmtpEndpoint>> endpoints = Stream::empty;
+  private volatile Function<SmtpEndpoint, Optional<Duration>> interval = e -> Optional.empty();
 
-  /** Sets the endpoint's series to what its status says; series it no longer has go away. */
-  public void update(String namespace, String name, SmtpEndpointStatus status, Duration interval) {
-    Map<SeriesId, Double> values = new HashMap<>();
-    Tags endpoint = Tags.of("namespace", namespace, "endpoint", name);
-    values.put(new SeriesId(INTERVAL, endpoint), (double) interval.toSeconds());
-    if (status != null) {
-      gauges(values, endpoint, status);
-    }
-    String key = namespace + "/" + name;
-    Map<SeriesId, Series> current = endpoints.computeIfAbsent(key, k -> new ConcurrentHashMap<>());
-    synchronized (current) {
-      for (Map.Entry<SeriesId, Double> e : values.entrySet()) {
-        Series s = current.get(e.getKey());
-        if (s == null) {
-          Series holder = new Series();
-          holder.meter =
-              Gauge.builder(e.getKey().name(), holder, h -> h.value)
-                  .tags(e.getKey().tags())
-                  .register(registry);
-          current.put(e.getKey(), holder);
-          s = holder;
-        }
-        s.value = e.getValue();
-      }
-      for (SeriesId gone : new HashSet<>(current.keySet())) {
-        if (!values.containsKey(gone)) {
-          registry.remove(current.remove(gone).meter);
-        }
-      }
-    }
+  /** Finished rounds per endpoint ({@code namespace/name}), indexed by outcome. */
+  private final Map<String, AtomicLongArray> rounds = new ConcurrentHashMap<>();
+
+  /**
+   * Renders the series of these endpoints from now on.
+   *
+   * @param interval an endpoint's probe interval, empty if its spec is invalid
+   */
+  public void renderFrom(
+      Supplier<Stream<SmtpEndpoint>> endpoints,
+      Function<SmtpEndpoint, Optional<Duration>> interval) {
+    this.endpoints = endpoints;
+    this.interval = interval;
   }
 
   /** Counts a finished round by how it went. */
   public void roundFinished(String namespace, String name, RoundOutcome outcome) {
-    Counter c =
-        Counter.builder(ROUNDS)
-            .description("Probe rounds by outcome: Succeeded, Partial (some sources), Failed")
-            .tags("namespace", namespace, "endpoint", name, "outcome", outcome.name())
-            .register(registry);
-    counters.computeIfAbsent(namespace + "/" + name, k -> ConcurrentHashMap.newKeySet()).add(c);
-    c.increment();
+    rounds
+        .computeIfAbsent(namespace + "/" + name, k -> new AtomicLongArray(OUTCOMES.length))
+        .incrementAndGet(outcome.ordinal());
   }
 
-  /** Removes the series of every endpoint for which {@code exists(namespace, name)} is false. */
-  public void retainOnly(java.util.function.BiPredicate<String, String> exists) {
-    Set<String> keys = new HashSet<>(endpoints.keySet());
-    keys.addAll(counters.keySet());
-    for (String key : keys) {
+  /** Forgets the round counts of every endpoint for which {@code exists} is false. */
+  public void retainOnly(BiPredicate<String, String> exists) {
+    for (String key : new HashSet<>(rounds.keySet())) {
       int slash = key.indexOf('/');
-      String namespace = key.substring(0, slash);
-      String name = key.substring(slash + 1);
-      if (!exists.test(namespace, name)) {
-        remove(namespace, name);
+      if (!exists.test(key.substring(0, slash), key.substring(slash + 1))) {
+        rounds.remove(key);
       }
     }
   }
 
-  /** Removes every series of a deleted endpoint. */
-  public void remove(String namespace, String name) {
-    String key = namespace + "/" + name;
-    Map<SeriesId, Series> gone = endpoints.remove(key);
-    if (gone != null) {
-      synchronized (gone) {
-        gone.values().forEach(s -> registry.remove(s.meter));
-      }
+  @Override
+  public List<MetricFamilySamples> collect() {
+    Map<Family, List<MetricFamilySamples.Sample>> gauges = new LinkedHashMap<>();
+    for (Family f : Family.values()) {
+      gauges.put(f, new ArrayList<>());
     }
-    Set<Counter> c = counters.remove(key);
-    if (c != null) {
-      c.forEach(registry::remove);
-    }
+    List<MetricFamilySamples.Sample> counted = new ArrayList<>();
+    Set<String> seen = new HashSet<>();
+    endpoints
+        .get()
+        .forEach(
+            e -> {
+              String namespace = e.getMetadata().getNamespace();
+              String name = e.getMetadata().getName();
+              if (!seen.add(namespace + "/" + name)) {
+                return;
+              }
+              List<String> labels = List.of(namespace, name);
+              interval
+                  .apply(e)
+                  .ifPresent(i -> add(gauges, Family.INTERVAL, ENDPOINT, labels, i.toSeconds()));
+              if (e.getStatus() != null) {
+                render(gauges, labels, e.getStatus());
+              }
+              AtomicLongArray counts = rounds.get(namespace + "/" + name);
+              for (int o = 0; counts != null && o < OUTCOMES.length; o++) {
+                if (counts.get(o) > 0) {
+                  counted.add(
+                      new MetricFamilySamples.Sample(
+                          ROUNDS + "_total",
+                          ROUND_LABELS,
+                          List.of(namespace, name, OUTCOMES[o].name()),
+                          counts.get(o)));
+                }
+              }
+            });
+    List<MetricFamilySamples> families = new ArrayList<>();
+    gauges.forEach(
+        (f, samples) ->
+            families.add(new MetricFamilySamples(f.metric, Type.GAUGE, f.help, samples)));
+    families.add(
+        new MetricFamilySamples(
+            ROUNDS, Type.COUNTER, "Probe rounds by outcome: Succeeded, Partial, Failed", counted));
+    return families;
   }
 
-  private static void gauges(
-      Map<SeriesId, Double> values, Tags endpoint, SmtpEndpointStatus status) {
-    condition(values, READY, endpoint, status, ConditionTypes.READY);
+  private static void render(
+      Map<Family, List<MetricFamilySamples.Sample>> gauges,
+      List<String> endpoint,
+      SmtpEndpointStatus status) {
+    condition(gauges, Family.READY, endpoint, status, ConditionTypes.READY);
     condition(
-        values, SECURE_SUBMISSION, endpoint, status, ConditionTypes.SECURE_SUBMISSION_AVAILABLE);
-    condition(values, PROBES_RUNNING, endpoint, status, ConditionTypes.PROBES_RUNNING);
+        gauges,
+        Family.SECURE_SUBMISSION,
+        endpoint,
+        status,
+        ConditionTypes.SECURE_SUBMISSION_AVAILABLE);
+    condition(gauges, Family.PROBES_RUNNING, endpoint, status, ConditionTypes.PROBES_RUNNING);
     if (status.lastSuccessfulProbeTime != null) {
-      values.put(
-          new SeriesId(LAST_SUCCESS, endpoint), epochSeconds(status.lastSuccessfulProbeTime));
+      add(
+          gauges,
+          Family.LAST_SUCCESS,
+          ENDPOINT,
+          endpoint,
+          epochSeconds(status.lastSuccessfulProbeTime));
     }
     for (PortStatus p : status.ports) {
       for (SourceStatus s : p.sources) {
-        Tags series =
-            endpoint.and(
-                Tag.of("port", String.valueOf(p.port)),
-                Tag.of("mode", p.tls),
-                Tag.of("source", s.name));
-        values.put(
-            new SeriesId(PORT_UP, series), bit(PortState.REACHABLE.displayName().equals(s.state)));
+        List<String> series =
+            List.of(endpoint.get(0), endpoint.get(1), String.valueOf(p.port), p.tls, s.name);
+        add(
+            gauges,
+            Family.PORT_UP,
+            SOURCE,
+            series,
+            bit(PortState.REACHABLE.displayName().equals(s.state)));
         for (PortState state : PortState.values()) {
-          values.put(
-              new SeriesId(PORT_STATE, series.and("state", state.displayName())),
+          add(
+              gauges,
+              Family.PORT_STATE,
+              SOURCE_STATE,
+              with(series, state.displayName()),
               bit(state.displayName().equals(s.state)));
         }
-        values.put(new SeriesId(PORT_REASON, series.and("reason", s.reason)), 1.0);
-        values.put(
-            new SeriesId(PORT_AS_EXPECTED, series.and("expect", p.expect)),
+        add(gauges, Family.PORT_REASON, SOURCE_REASON, with(series, s.reason), 1);
+        add(
+            gauges,
+            Family.PORT_AS_EXPECTED,
+            SOURCE_EXPECT,
+            with(series, p.expect),
             bit(Boolean.TRUE.equals(s.asExpected)));
         if (s.timings != null) {
           PortStatus.Timings t = s.timings;
-          Map<String, Long> phases = new HashMap<>();
-          phases.put("dns", t.dns);
-          phases.put("connect", t.connect);
-          phases.put("greeting", t.greeting);
-          phases.put("ehlo", t.ehlo);
-          phases.put("starttls", t.starttls);
-          phases.put("tls_handshake", t.tls);
-          phases.put("total", t.total);
-          phases.forEach(
-              (phase, ms) -> {
-                if (ms != null) {
-                  values.put(new SeriesId(PHASE_SECONDS, series.and("phase", phase)), ms / 1000.0);
-                }
-              });
+          phase(gauges, series, "dns", t.dns);
+          phase(gauges, series, "connect", t.connect);
+          phase(gauges, series, "greeting", t.greeting);
+          phase(gauges, series, "ehlo", t.ehlo);
+          phase(gauges, series, "starttls", t.starttls);
+          phase(gauges, series, "tls_handshake", t.tls);
+          phase(gauges, series, "total", t.total);
         }
         if (s.certificateNotAfter != null) {
-          values.put(new SeriesId(CERT_NOT_AFTER, series), epochSeconds(s.certificateNotAfter));
+          add(gauges, Family.CERT_NOT_AFTER, SOURCE, series, epochSeconds(s.certificateNotAfter));
         }
       }
     }
+  }
+
+  private static void phase(
+      Map<Family, List<MetricFamilySamples.Sample>> gauges,
+      List<String> series,
+      String phase,
+      Long millis) {
+    if (millis != null) {
+      add(gauges, Family.PHASE_SECONDS, SOURCE_PHASE, with(series, phase), millis / 1000.0);
+    }
+  }
+
+  /** 1 for True, 0 for False, no series while Unknown (nothing probed, or nothing to say). */
+  private static void condition(
+      Map<Family, List<MetricFamilySamples.Sample>> gauges,
+      Family family,
+      List<String> endpoint,
+      SmtpEndpointStatus status,
+      String type) {
+    Optional<Condition> c =
+        Conditions.find(status.conditions, type).filter(x -> !"Unknown".equals(x.getStatus()));
+    c.ifPresent(x -> add(gauges, family, ENDPOINT, endpoint, bit("True".equals(x.getStatus()))));
+  }
+
+  private static void add(
+      Map<Family, List<MetricFamilySamples.Sample>> gauges,
+      Family family,
+      List<String> names,
+      List<String> values,
+      double value) {
+    gauges.get(family).add(new MetricFamilySamples.Sample(family.metric, names, values, value));
+  }
+
+  private static List<String> with(List<String> list, String last) {
+    List<String> longer = new ArrayList<>(list.size() + 1);
+    longer.addAll(list);
+    longer.add(last);
+    return longer;
   }
 
   private static double epochSeconds(String timestamp) {
@@ -189,18 +274,5 @@ public final class EndpointMetrics {
 
   private static double bit(boolean b) {
     return b ? 1 : 0;
-  }
-
-  /** 1 for True, 0 for False, no series while Unknown (nothing probed, or nothing to say). */
-  private static void condition(
-      Map<SeriesId, Double> values,
-      String metric,
-      Tags endpoint,
-      SmtpEndpointStatus status,
-      String type) {
-    Conditions.find(status.conditions, type)
-        .filter(c -> !"Unknown".equals(c.getStatus()))
-        .ifPresent(
-            c -> values.put(new SeriesId(metric, endpoint), bit("True".equals(c.getStatus()))));
   }
 }

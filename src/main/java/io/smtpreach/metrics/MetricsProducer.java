@@ -3,15 +3,17 @@ package io.smtpreach.metrics;
 import io.javaoperatorsdk.operator.api.monitoring.Metrics;
 import io.javaoperatorsdk.operator.monitoring.micrometer.MicrometerMetrics;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.prometheus.PrometheusMeterRegistry;
 import jakarta.enterprise.inject.Produces;
 import jakarta.inject.Singleton;
 
-/** Makes {@link EndpointMetrics} a bean on the application's Prometheus registry. */
+/** Puts {@link EndpointMetrics} and JOSDK's meters on the application's Prometheus registry. */
 public class MetricsProducer {
+  /** Registered with the Prometheus registry itself: its series are rendered at scrape time. */
   @Produces
   @Singleton
-  EndpointMetrics endpointMetrics(MeterRegistry registry) {
-    return new EndpointMetrics(registry);
+  EndpointMetrics endpointMetrics(PrometheusMeterRegistry registry) {
+    return new EndpointMetrics().register(registry.getPrometheusRegistry());
   }
 
   /**

@@ -86,8 +86,8 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
   private InformerEventSource<Node, SmtpEndpoint> nodeSource;
 
   /**
-   * Deleted endpoints lose their series here: without a finalizer (which would block namespace
-   * deletion whenever the operator is down) no reconcile sees the deletion.
+   * Deleted endpoints' round counts are forgotten here: without a finalizer (which would block
+   * namespace deletion whenever the operator is down) no reconcile sees the deletion.
    */
   private final ScheduledExecutorService sweeper =
       Executors.newSingleThreadScheduledExecutor(
@@ -128,12 +128,22 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
                 .build(),
             context);
     IndexedResourceCache<SmtpEndpoint> endpoints = context.getPrimaryCache();
+    metrics.renderFrom(endpoints::list, this::interval);
     sweeper.scheduleWithFixedDelay(
         () -> metrics.retainOnly((ns, name) -> endpoints.get(new ResourceID(name, ns)).isPresent()),
         SWEEP.toSeconds(),
         SWEEP.toSeconds(),
         TimeUnit.SECONDS);
     return List.of(podSource, nodeSource);
+  }
+
+  /** An endpoint's probe interval for its metric; empty if its spec is invalid. */
+  private Optional<Duration> interval(SmtpEndpoint endpoint) {
+    try {
+      return Optional.of(ProbeSettings.of(endpoint, config).interval());
+    } catch (IllegalArgumentException e) {
+      return Optional.empty();
+    }
   }
 
   @Override
@@ -286,7 +296,6 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
     }
 
     writeStatus(endpoint, status, context);
-    metrics.update(namespace, name, status, settings.interval());
     afterWrite.forEach(Runnable::run);
 
     if (status.nextProbeTime != null

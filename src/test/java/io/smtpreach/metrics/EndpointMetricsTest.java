@@ -2,8 +2,11 @@ package io.smtpreach.metrics;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.micrometer.core.instrument.Meter;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.prometheus.client.Collector.MetricFamilySamples.Sample;
+import io.prometheus.client.CollectorRegistry;
+import io.prometheus.client.exporter.common.TextFormat;
+import io.smtpreach.api.SmtpEndpoint;
 import io.smtpreach.probe.IpFamily;
 import io.smtpreach.probe.ProbeReport;
 import io.smtpreach.probe.ProbeResult;
@@ -12,20 +15,38 @@ import io.smtpreach.probe.Reason;
 import io.smtpreach.probe.TlsMode;
 import io.smtpreach.status.SourceOutcome;
 import io.smtpreach.status.StatusAggregator;
+import java.io.StringWriter;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Collections;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** Series follow the status: one per state, bounded labels, and gone with their endpoint. */
+/**
+ * Series follow the status at scrape time: one per state, bounded labels, gone with their endpoint.
+ */
 class EndpointMetricsTest {
   private static final ProbeTarget P587 = new ProbeTarget(587, TlsMode.STARTTLS);
-  private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
-  private final EndpointMetrics metrics = new EndpointMetrics(registry);
+  private final CollectorRegistry registry = new CollectorRegistry();
+  private final EndpointMetrics metrics = new EndpointMetrics().register(registry);
+
+  /** Stands in for the informer cache: name to endpoint. */
+  private final Map<String, SmtpEndpoint> cache = new ConcurrentHashMap<>();
+
+  @BeforeEach
+  void renderFromTheCache() {
+    metrics.renderFrom(
+        () -> cache.values().stream(),
+        e -> e.getSpec() == null ? Optional.empty() : Optional.of(Duration.ofMinutes(5)));
+  }
 
   @Test
   void eachSourceGetsUpStateAndExpectationSeries() {
-    metrics.update("team", "mail", status(Reason.CONNECT_TIMEOUT), Duration.ofMinutes(5));
+    put("mail", Reason.CONNECT_TIMEOUT);
 
     assertThat(gauge(EndpointMetrics.PORT_UP, "source", "zone-b")).isEqualTo(0.0);
     assertThat(gauge(EndpointMetrics.PORT_STATE, "state", "Blocked")).isEqualTo(1.0);
@@ -33,9 +54,8 @@ class EndpointMetricsTest {
     assertThat(gauge(EndpointMetrics.PORT_REASON, "reason", "ConnectTimeout")).isEqualTo(1.0);
     assertThat(gauge(EndpointMetrics.PORT_AS_EXPECTED, "expect", "Reachable")).isEqualTo(0.0);
     assertThat(gauge(EndpointMetrics.INTERVAL, "endpoint", "mail")).isEqualTo(300.0);
-    assertThat(registry.getMeters())
-        .flatExtracting(m -> m.getId().getTags())
-        .extracting(t -> t.getKey())
+    assertThat(samples())
+        .flatExtracting(s -> s.labelNames)
         .isSubsetOf(
             "namespace",
             "endpoint",
@@ -49,35 +69,81 @@ class EndpointMetricsTest {
   }
 
   @Test
-  void aChangedReasonReplacesItsSeriesAndDeletionRemovesAll() {
-    metrics.update("team", "mail", status(Reason.CONNECT_TIMEOUT), Duration.ofMinutes(5));
-    metrics.update("team", "mail", status(Reason.OK), Duration.ofMinutes(5));
+  void aChangedStatusReplacesItsSeriesAndDeletionRemovesAll() {
+    put("mail", Reason.CONNECT_TIMEOUT);
+    put("mail", Reason.OK);
     metrics.roundFinished("team", "mail", StatusAggregator.RoundOutcome.Succeeded);
 
-    assertThat(registry.find(EndpointMetrics.PORT_REASON).gauges())
+    assertThat(samples(EndpointMetrics.PORT_REASON))
         .singleElement()
-        .satisfies(g -> assertThat(g.getId().getTag("reason")).isEqualTo("Ok"));
+        .satisfies(s -> assertThat(s.labelValues).endsWith("Ok"));
     assertThat(gauge(EndpointMetrics.PORT_UP, "source", "zone-b")).isEqualTo(1.0);
-    metrics.update("team", "other", status(Reason.OK), Duration.ofMinutes(1));
+    assertThat(
+            registry.getSampleValue(
+                "smtp_reach_probe_rounds_total",
+                new String[] {"namespace", "endpoint", "outcome"},
+                new String[] {"team", "mail", "Succeeded"}))
+        .isEqualTo(1.0);
+    put("other", Reason.OK);
 
-    metrics.remove("team", "mail");
+    cache.remove("mail");
 
-    assertThat(registry.getMeters())
-        .extracting(Meter::getId)
-        .allSatisfy(id -> assertThat(id.getTag("endpoint")).isEqualTo("other"));
+    assertThat(samples())
+        .isNotEmpty()
+        .allSatisfy(s -> assertThat(label(s, "endpoint")).isEqualTo("other"));
   }
 
   @Test
-  void aSweepRemovesTheSeriesOfEndpointsThatNoLongerExist() {
-    metrics.update("team", "kept", status(Reason.OK), Duration.ofMinutes(5));
-    metrics.update("team", "deleted", status(Reason.OK), Duration.ofMinutes(5));
+  void anInvalidSpecStillExposesItsConditionsButNoInterval() {
+    SmtpEndpoint invalid = endpoint("broken", Reason.OK);
+    invalid.setSpec(null);
+    cache.put("broken", invalid);
+
+    assertThat(samples(EndpointMetrics.INTERVAL)).isEmpty();
+    assertThat(samples(EndpointMetrics.PROBES_RUNNING)).isNotEmpty();
+  }
+
+  @Test
+  void aSweepForgetsTheRoundsOfEndpointsThatNoLongerExist() {
+    put("kept", Reason.OK);
+    metrics.roundFinished("team", "kept", StatusAggregator.RoundOutcome.Failed);
     metrics.roundFinished("team", "deleted", StatusAggregator.RoundOutcome.Failed);
 
     metrics.retainOnly((namespace, name) -> name.equals("kept"));
+    put("deleted", Reason.OK);
 
-    assertThat(registry.getMeters())
-        .isNotEmpty()
-        .allSatisfy(m -> assertThat(m.getId().getTag("endpoint")).isEqualTo("kept"));
+    assertThat(samples("smtp_reach_probe_rounds_total"))
+        .singleElement()
+        .satisfies(s -> assertThat(label(s, "endpoint")).isEqualTo("kept"));
+  }
+
+  @Test
+  void theExpositionHasOneHelpAndTypeLinePerFamily() throws Exception {
+    put("mail", Reason.OK);
+    metrics.roundFinished("team", "mail", StatusAggregator.RoundOutcome.Succeeded);
+    StringWriter text = new StringWriter();
+
+    TextFormat.write004(text, registry.metricFamilySamples());
+
+    assertThat(text.toString())
+        .contains("# TYPE smtp_reach_port_up gauge\n")
+        .contains("# TYPE smtp_reach_probe_rounds_total counter\n")
+        .contains(
+            "smtp_reach_probe_rounds_total{namespace=\"team\",endpoint=\"mail\",outcome=\"Succeeded\",} 1.0");
+    assertThat(text.toString().lines().filter(l -> l.startsWith("# TYPE smtp_reach_port_up ")))
+        .hasSize(1);
+  }
+
+  private void put(String name, Reason reason) {
+    cache.put(name, endpoint(name, reason));
+  }
+
+  private static SmtpEndpoint endpoint(String name, Reason reason) {
+    SmtpEndpoint e = new SmtpEndpoint();
+    e.setMetadata(new ObjectMetaBuilder().withNamespace("team").withName(name).build());
+    e.setSpec(new io.smtpreach.api.SmtpEndpointSpec());
+    e.setStatus(status(reason));
+    return e;
   }
 
   private static io.smtpreach.api.SmtpEndpointStatus status(Reason reason) {
@@ -97,7 +163,26 @@ class EndpointMetricsTest {
         .status();
   }
 
-  private double gauge(String name, String tag, String value) {
-    return registry.get(name).tag(tag, value).gauge().value();
+  private List<Sample> samples() {
+    return Collections.list(registry.metricFamilySamples()).stream()
+        .flatMap(f -> f.samples.stream())
+        .toList();
+  }
+
+  private List<Sample> samples(String name) {
+    return samples().stream().filter(s -> s.name.equals(name)).toList();
+  }
+
+  private double gauge(String name, String label, String value) {
+    return samples(name).stream()
+        .filter(s -> value.equals(label(s, label)))
+        .findFirst()
+        .orElseThrow(() -> new AssertionError("no " + name + " with " + label + "=" + value))
+        .value;
+  }
+
+  private static String label(Sample s, String name) {
+    int i = s.labelNames.indexOf(name);
+    return i < 0 ? null : s.labelValues.get(i);
   }
 }
