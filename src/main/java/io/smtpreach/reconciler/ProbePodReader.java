@@ -105,6 +105,25 @@ public final class ProbePodReader {
     return Optional.empty();
   }
 
+  /**
+   * Whether the pod says something {@link #read} acts on at once: it ended, or it cannot start.
+   * Only such pod events wake the endpoint. The others (scheduled, created, running, being deleted)
+   * change nothing that the endpoint's timed recheck would not see, and at 1,000 endpoints they
+   * were most of the operator's reconciles (docs/benchmarks.md).
+   */
+  public static boolean settled(Pod pod) {
+    String phase = pod.getStatus() == null ? null : pod.getStatus().getPhase();
+    ContainerStatus container = container(pod);
+    var state = container == null ? null : container.getState();
+    String waiting =
+        state == null || state.getWaiting() == null ? null : state.getWaiting().getReason();
+    return "Succeeded".equals(phase)
+        || "Failed".equals(phase)
+        || (state != null && state.getTerminated() != null)
+        || (waiting != null
+            && (IMAGE_FAILURES.contains(waiting) || CONFIG_FAILURES.contains(waiting)));
+  }
+
   /** When to look at an unfinished pod again, at the latest. */
   public Instant recheckAt(Pod pod, Duration runDeadline) {
     Instant created = Instant.parse(pod.getMetadata().getCreationTimestamp());

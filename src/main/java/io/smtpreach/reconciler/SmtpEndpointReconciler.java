@@ -116,6 +116,12 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
                 .withName("probe-pods")
                 .withLabelSelector(
                     ProbePodFactory.MANAGED_BY_LABEL + "=" + ProbePodFactory.MANAGED_BY)
+                // A pod wakes its endpoint when it settles (ended, or cannot start), or if it
+                // goes before it did; its other changes wait for the endpoint's timed recheck.
+                .withOnAddFilter(ProbePodReader::settled)
+                .withOnUpdateFilter(
+                    (pod, old) -> ProbePodReader.settled(pod) && !ProbePodReader.settled(old))
+                .withOnDeleteFilter((pod, finalStateUnknown) -> !ProbePodReader.settled(pod))
                 .build(),
             context);
     // Nodes decide the sources of PerNodeGroup and EachNode rounds; a node's change alone

@@ -151,6 +151,44 @@ class ProbePodReaderTest {
         .hasValueSatisfying(o -> assertThat(o.failure()).isEqualTo(ProbeRunFailure.ProbeTimedOut));
   }
 
+  @Test
+  void onlyAnEndedPodOrOneThatCannotStartIsSettled() {
+    Pod running = new PodBuilder(base()).withNewStatus().withPhase("Running").endStatus().build();
+    Pod waiting =
+        pending()
+            .editStatus()
+            .addNewContainerStatus()
+            .withName("probe")
+            .withNewState()
+            .withNewWaiting()
+            .withReason("ContainerCreating")
+            .endWaiting()
+            .endState()
+            .endContainerStatus()
+            .endStatus()
+            .build();
+    Pod cannotPull =
+        new PodBuilder(waiting)
+            .editStatus()
+            .editFirstContainerStatus()
+            .editState()
+            .editWaiting()
+            .withReason("ImagePullBackOff")
+            .endWaiting()
+            .endState()
+            .endContainerStatus()
+            .endStatus()
+            .build();
+
+    assertThat(ProbePodReader.settled(base())).isFalse();
+    assertThat(ProbePodReader.settled(pending().build())).isFalse();
+    assertThat(ProbePodReader.settled(waiting)).isFalse();
+    assertThat(ProbePodReader.settled(running)).isFalse();
+    assertThat(ProbePodReader.settled(cannotPull)).isTrue();
+    assertThat(ProbePodReader.settled(terminated(0, "x", "Running"))).isTrue();
+    assertThat(ProbePodReader.settled(terminated(0, "x", "Succeeded"))).isTrue();
+  }
+
   private static Pod base() {
     return new PodBuilder()
         .withNewMetadata()
