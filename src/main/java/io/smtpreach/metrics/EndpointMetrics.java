@@ -59,23 +59,22 @@ public final class EndpointMetrics extends Collector {
 
   /** A family's name, type and help, in the order they are exposed. */
   private enum Family {
-    PORT_UP(
-        EndpointMetrics.PORT_UP, "1 if the port was Reachable from the source in the last round"),
-    PORT_STATE(
-        EndpointMetrics.PORT_STATE, "1 for the port's state in the last round, 0 for the others"),
-    PORT_REASON(
-        EndpointMetrics.PORT_REASON, "Why the port is in its state (the series present is 1)"),
+    PORT_UP(EndpointMetrics.PORT_UP, "1 when the last probe from this source was Reachable"),
+    PORT_STATE(EndpointMetrics.PORT_STATE, "One series per state; 1 for the current one"),
+    PORT_REASON(EndpointMetrics.PORT_REASON, "1, for the current reason only"),
     PORT_AS_EXPECTED(
-        EndpointMetrics.PORT_AS_EXPECTED,
-        "1 if the port's state matched the endpoint's expectation"),
-    PHASE_SECONDS(EndpointMetrics.PHASE_SECONDS, "Time each probe phase took in the last round"),
+        EndpointMetrics.PORT_AS_EXPECTED, "1 when the state matches the port's expectation"),
+    PHASE_SECONDS(EndpointMetrics.PHASE_SECONDS, "The last probe's time per phase"),
     CERT_NOT_AFTER(
-        EndpointMetrics.CERT_NOT_AFTER, "Expiry of the certificate the port presented, Unix time"),
+        EndpointMetrics.CERT_NOT_AFTER, "The server certificate's notAfter, seconds since epoch"),
     SECURE_SUBMISSION(
-        EndpointMetrics.SECURE_SUBMISSION, "1 if a secure submission port (587 or 465) works"),
-    READY(EndpointMetrics.READY, "1 if every port is as expected"),
-    PROBES_RUNNING(EndpointMetrics.PROBES_RUNNING, "1 if the endpoint's probes run"),
-    LAST_SUCCESS(EndpointMetrics.LAST_SUCCESS, "When a round last produced a result, Unix time"),
+        EndpointMetrics.SECURE_SUBMISSION,
+        "The SecureSubmissionAvailable condition: 587, 465 or 2525 works from every source"),
+    READY(EndpointMetrics.READY, "The Ready condition: every port as expected everywhere"),
+    PROBES_RUNNING(
+        EndpointMetrics.PROBES_RUNNING, "The ProbesRunning condition: the last round ran"),
+    LAST_SUCCESS(
+        EndpointMetrics.LAST_SUCCESS, "Start of the last round in which every probe pod ran"),
     INTERVAL(EndpointMetrics.INTERVAL, "The endpoint's probe interval");
 
     final String metric;
@@ -164,7 +163,10 @@ public final class EndpointMetrics extends Collector {
             families.add(new MetricFamilySamples(f.metric, Type.GAUGE, f.help, samples)));
     families.add(
         new MetricFamilySamples(
-            ROUNDS, Type.COUNTER, "Probe rounds by outcome: Succeeded, Partial, Failed", counted));
+            ROUNDS,
+            Type.COUNTER,
+            "Rounds by outcome: Succeeded, Partial (some sources did not run), Failed",
+            counted));
     return families;
   }
 
