@@ -57,20 +57,7 @@ class ProbePodReaderTest {
 
   @Test
   void anImageThatCannotBePulledFailsAtOnce() {
-    Pod pod =
-        pending()
-            .editStatus()
-            .addNewContainerStatus()
-            .withName("probe")
-            .withNewState()
-            .withNewWaiting()
-            .withReason("ErrImagePull")
-            .withMessage("not found")
-            .endWaiting()
-            .endState()
-            .endContainerStatus()
-            .endStatus()
-            .build();
+    Pod pod = waiting("ErrImagePull", "not found");
     assertThat(reader.read(pod, RUN, CREATED.plusSeconds(1)))
         .hasValueSatisfying(
             o -> assertThat(o.failure()).isEqualTo(ProbeRunFailure.ImagePullFailed));
@@ -78,20 +65,7 @@ class ProbePodReaderTest {
 
   @Test
   void aMissingSecretIsAMisconfiguration() {
-    Pod pod =
-        pending()
-            .editStatus()
-            .addNewContainerStatus()
-            .withName("probe")
-            .withNewState()
-            .withNewWaiting()
-            .withReason("CreateContainerConfigError")
-            .withMessage("secret \"creds\" not found")
-            .endWaiting()
-            .endState()
-            .endContainerStatus()
-            .endStatus()
-            .build();
+    Pod pod = waiting("CreateContainerConfigError", "secret \"creds\" not found");
     assertThat(reader.read(pod, RUN, CREATED.plusSeconds(1)))
         .hasValueSatisfying(
             o -> {
@@ -154,35 +128,12 @@ class ProbePodReaderTest {
   @Test
   void onlyAnEndedPodOrOneThatCannotStartIsSettled() {
     Pod running = new PodBuilder(base()).withNewStatus().withPhase("Running").endStatus().build();
-    Pod waiting =
-        pending()
-            .editStatus()
-            .addNewContainerStatus()
-            .withName("probe")
-            .withNewState()
-            .withNewWaiting()
-            .withReason("ContainerCreating")
-            .endWaiting()
-            .endState()
-            .endContainerStatus()
-            .endStatus()
-            .build();
-    Pod cannotPull =
-        new PodBuilder(waiting)
-            .editStatus()
-            .editFirstContainerStatus()
-            .editState()
-            .editWaiting()
-            .withReason("ImagePullBackOff")
-            .endWaiting()
-            .endState()
-            .endContainerStatus()
-            .endStatus()
-            .build();
+    Pod creating = waiting("ContainerCreating", null);
+    Pod cannotPull = waiting("ImagePullBackOff", "back-off pulling image");
 
     assertThat(ProbePodReader.settled(base())).isFalse();
     assertThat(ProbePodReader.settled(pending().build())).isFalse();
-    assertThat(ProbePodReader.settled(waiting)).isFalse();
+    assertThat(ProbePodReader.settled(creating)).isFalse();
     assertThat(ProbePodReader.settled(running)).isFalse();
     assertThat(ProbePodReader.settled(cannotPull)).isTrue();
     assertThat(ProbePodReader.settled(terminated(0, "x", "Running"))).isTrue();
@@ -199,6 +150,22 @@ class ProbePodReaderTest {
         .withNewSpec()
         .withNodeName("node-b")
         .endSpec()
+        .build();
+  }
+
+  private static Pod waiting(String reason, String message) {
+    return pending()
+        .editStatus()
+        .addNewContainerStatus()
+        .withName("probe")
+        .withNewState()
+        .withNewWaiting()
+        .withReason(reason)
+        .withMessage(message)
+        .endWaiting()
+        .endState()
+        .endContainerStatus()
+        .endStatus()
         .build();
   }
 
