@@ -13,12 +13,10 @@ import io.smtpreach.status.StatusAggregator.RoundOutcome;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashSet;
-import java.util.LinkedHashMap;
+import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.function.BiPredicate;
@@ -113,31 +111,28 @@ public final class EndpointMetrics extends Collector {
 
   /** Forgets the round counts of every endpoint for which {@code exists} is false. */
   public void retainOnly(BiPredicate<String, String> exists) {
-    for (String key : new HashSet<>(rounds.keySet())) {
-      int slash = key.indexOf('/');
-      if (!exists.test(key.substring(0, slash), key.substring(slash + 1))) {
-        rounds.remove(key);
-      }
-    }
+    rounds
+        .keySet()
+        .removeIf(
+            key -> {
+              int slash = key.indexOf('/');
+              return !exists.test(key.substring(0, slash), key.substring(slash + 1));
+            });
   }
 
   @Override
   public List<MetricFamilySamples> collect() {
-    Map<Family, List<MetricFamilySamples.Sample>> gauges = new LinkedHashMap<>();
+    Map<Family, List<MetricFamilySamples.Sample>> gauges = new EnumMap<>(Family.class);
     for (Family f : Family.values()) {
       gauges.put(f, new ArrayList<>());
     }
     List<MetricFamilySamples.Sample> counted = new ArrayList<>();
-    Set<String> seen = new HashSet<>();
     endpoints
         .get()
         .forEach(
             e -> {
               String namespace = e.getMetadata().getNamespace();
               String name = e.getMetadata().getName();
-              if (!seen.add(namespace + "/" + name)) {
-                return;
-              }
               List<String> labels = List.of(namespace, name);
               interval
                   .apply(e)

@@ -74,8 +74,6 @@ class DetectionLatencyBench {
   private static final Duration POLL = Duration.ofMillis(100);
   private static final List<String> DROP_587 =
       List.of("OUTPUT", "-p", "tcp", "--dport", "587", "-j", "DROP");
-  private static final Path RULES =
-      ProjectPaths.root().resolve("deploy/prometheus/smtp-reach-rules.yaml");
   private static final Path REPORT = ProjectPaths.root().resolve("target/bench/detection.md");
 
   /** What the benchmark times, from the drop. */
@@ -138,7 +136,7 @@ class DetectionLatencyBench {
             kubeconfig,
             Map.of("SMTP_REACH_POD_START_TIMEOUT", "10s"),
             work.resolve("operator.log"));
-    String rules = Files.readString(RULES).replaceAll("(?m)^(\\s+)for: \\S+$", "$1for: 0s");
+    String rules = PrometheusServer.shippedRulesFiringAtOnce();
     prometheus =
         PrometheusServer.start(
             work.resolve("prometheus"),

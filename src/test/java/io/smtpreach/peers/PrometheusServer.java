@@ -40,6 +40,15 @@ public final class PrometheusServer implements AutoCloseable {
   }
 
   /**
+   * The project's alerting rules (deploy/prometheus) with every {@code for:} at 0s, so that an
+   * alert fires as soon as its expression holds and a test need not wait out the shipped durations.
+   */
+  public static String shippedRulesFiringAtOnce() throws IOException {
+    return Files.readString(ProjectPaths.root().resolve("deploy/prometheus/smtp-reach-rules.yaml"))
+        .replaceAll("(?m)^(\\s+)for: \\S+$", "$1for: 0s");
+  }
+
+  /**
    * Starts Prometheus in {@code dir}, scraping {@code target} (host:port, path /q/metrics) as job
    * {@code job}, with {@code rules} (file contents) loaded; scrapes and evaluates every second.
    */

@@ -21,7 +21,6 @@ import io.smtpreach.peers.PostfixPeer;
 import io.smtpreach.peers.ProjectPaths;
 import io.smtpreach.peers.PrometheusServer;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -42,8 +41,6 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(PostfixPeer.class)
 class PrometheusAlertIT {
   private static final int SUBNET = 94;
-  private static final Path RULES =
-      ProjectPaths.root().resolve("deploy/prometheus/smtp-reach-rules.yaml");
   private static final Path DASHBOARD =
       ProjectPaths.root().resolve("deploy/grafana/smtp-reach.json");
 
@@ -67,8 +64,7 @@ class PrometheusAlertIT {
             kubeconfig,
             Map.of("SMTP_REACH_POD_START_TIMEOUT", "10s"),
             work.resolve("operator.log"));
-    // The shipped rules, with every for: shortened so the test need not wait 10 minutes.
-    String rules = Files.readString(RULES).replaceAll("(?m)^(\\s+)for: \\S+$", "$1for: 0s");
+    String rules = PrometheusServer.shippedRulesFiringAtOnce();
     prometheus =
         PrometheusServer.start(
             work.resolve("prometheus"), "smtp-reach", "127.0.0.1:" + operator.port(), rules);

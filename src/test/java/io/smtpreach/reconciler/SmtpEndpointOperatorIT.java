@@ -40,6 +40,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.function.Predicate;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -128,11 +129,7 @@ class SmtpEndpointOperatorIT {
     assertCondition(s, ConditionTypes.SECURE_SUBMISSION_AVAILABLE, "True", "SecurePortReachable");
     assertCondition(s, ConditionTypes.PROBES_RUNNING, "True", ConditionTypes.ROUND_SUCCEEDED);
     assertThat(s.observedGeneration).isEqualTo(ep.getMetadata().getGeneration());
-    await("the Event")
-        .untilAsserted(
-            () ->
-                assertThat(events(ns, "mail"))
-                    .anyMatch(e -> e.getReason().equals("PortReachable")));
+    awaitEvent(ns, "mail", e -> e.getReason().equals("PortReachable"));
     await("finished pods deleted").until(() -> pods(ns).isEmpty());
     awaitMetric(1.0, "smtp_reach_port_up", ns, "mail", "587", "zone-b");
     assertThat(operator.metrics().lines().filter(l -> l.startsWith("operator_sdk_")))
@@ -152,16 +149,13 @@ class SmtpEndpointOperatorIT {
     assertThat(p587.sources.get(0).name).as("failing sources first").isEqualTo("zone-b");
     assertCondition(s, ConditionTypes.READY, "False", ConditionTypes.PORTS_NOT_AS_EXPECTED);
     assertThat(s.recommended).isEqualTo("465/Implicit");
-    await("the Event")
-        .untilAsserted(
-            () ->
-                assertThat(events(ns, "mail"))
-                    .anyMatch(
-                        e ->
-                            e.getType().equals("Warning")
-                                && e.getReason().equals("PortBlocked")
-                                && e.getMessage()
-                                    .startsWith("587/StartTLS from zone-b is now Blocked")));
+    awaitEvent(
+        ns,
+        "mail",
+        e ->
+            e.getType().equals("Warning")
+                && e.getReason().equals("PortBlocked")
+                && e.getMessage().startsWith("587/StartTLS from zone-b is now Blocked"));
     awaitMetric(0.0, "smtp_reach_port_up", ns, "mail", "587", "zone-b");
     awaitMetric(1.0, "smtp_reach_port_up", ns, "mail", "587", "zone-a");
     awaitMetric(1.0, "smtp_reach_port_up", ns, "mail", "465", "zone-b");
@@ -171,16 +165,13 @@ class SmtpEndpointOperatorIT {
     s = steps.probeNow(ns, "mail");
     assertThat(port(s, 587).state).isEqualTo("Reachable");
     assertCondition(s, ConditionTypes.READY, "True", ConditionTypes.ALL_PORTS_AS_EXPECTED);
-    await("the Event")
-        .untilAsserted(
-            () ->
-                assertThat(events(ns, "mail"))
-                    .anyMatch(
-                        e ->
-                            e.getType().equals("Normal")
-                                && e.getMessage()
-                                    .startsWith(
-                                        "587/StartTLS from zone-b is now Reachable (was Blocked)")));
+    awaitEvent(
+        ns,
+        "mail",
+        e ->
+            e.getType().equals("Normal")
+                && e.getMessage()
+                    .startsWith("587/StartTLS from zone-b is now Reachable (was Blocked)"));
     awaitMetric(1.0, "smtp_reach_port_up", ns, "mail", "587", "zone-b");
 
     // The credential check ran, and its password is nowhere to be read.
@@ -216,14 +207,8 @@ class SmtpEndpointOperatorIT {
     assertThat(port(s, 25).state).isEqualTo("Reachable");
     assertThat(port(s, 25).asExpected).isFalse();
     assertCondition(s, ConditionTypes.READY, "False", ConditionTypes.PORTS_NOT_AS_EXPECTED);
-    await("the Event")
-        .untilAsserted(
-            () ->
-                assertThat(events(ns, "relay"))
-                    .anyMatch(
-                        e ->
-                            e.getType().equals("Warning")
-                                && e.getReason().equals("PortReachable")));
+    awaitEvent(
+        ns, "relay", e -> e.getType().equals("Warning") && e.getReason().equals("PortReachable"));
     awaitMetric(0.0, "smtp_reach_port_as_expected", ns, "relay", "25", "any");
   }
 
@@ -247,11 +232,7 @@ class SmtpEndpointOperatorIT {
     assertThat(port(s, 587).state).isEqualTo("Reachable");
     assertThat(port(s, 587).since).isEqualTo(before.since);
     assertThat(s.observedGeneration).isEqualTo(2L);
-    await("the Event")
-        .untilAsserted(
-            () ->
-                assertThat(events(ns, "mail"))
-                    .anyMatch(e -> e.getReason().equals("ImagePullFailed")));
+    awaitEvent(ns, "mail", e -> e.getReason().equals("ImagePullFailed"));
     awaitMetric(0.0, EndpointMetrics.PROBES_RUNNING, ns, "mail", null, null);
     awaitMetric(1.0, "smtp_reach_port_up", ns, "mail", "587", "any");
 
@@ -432,6 +413,11 @@ class SmtpEndpointOperatorIT {
 
   private static List<Pod> pods(String ns) {
     return k.pods().inNamespace(ns).list().getItems();
+  }
+
+  /** Waits for an Event of the endpoint: Events are written just after the status they follow. */
+  private static void awaitEvent(String ns, String name, Predicate<Event> matching) {
+    await("the Event").untilAsserted(() -> assertThat(events(ns, name)).anyMatch(matching));
   }
 
   private static List<Event> events(String ns, String name) {
