@@ -182,14 +182,7 @@ public final class ProbeCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException {
-    ProbeOptions options = options();
-    List<ProbeTarget> targets = targets();
-    ProbeReport report;
-    try (SmtpProber prober = new SmtpProber(options)) {
-      report = subject.mxDomain != null ? mx(prober, targets) : prober.probe(subject.host, targets);
-    } catch (IllegalArgumentException e) {
-      throw new ParameterException(spec.commandLine(), e.getMessage());
-    }
+    ProbeReport report = report();
     if (resultFile != null) {
       Files.writeString(
           resultFile,
@@ -204,6 +197,17 @@ public final class ProbeCommand implements Callable<Integer> {
     }
     out.flush();
     return report.allAsExpected() ? ExitCodes.AS_EXPECTED : ExitCodes.NOT_AS_EXPECTED;
+  }
+
+  /** Probes as the options say; a usage error is a ParameterException. */
+  ProbeReport report() throws IOException {
+    ProbeOptions options = options();
+    List<ProbeTarget> targets = targets();
+    try (SmtpProber prober = new SmtpProber(options)) {
+      return subject.mxDomain != null ? mx(prober, targets) : prober.probe(subject.host, targets);
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), e.getMessage());
+    }
   }
 
   /** MX mode probes port 25 only; a -p 25:MODE:EXPECT sets how. */

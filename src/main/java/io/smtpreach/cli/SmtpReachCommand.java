@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
     versionProvider = VersionProvider.class,
     description =
         "Tells whether SMTP servers can be reached on each port and TLS mode, and why not.",
-    subcommands = {ProbeCommand.class})
+    subcommands = {ProbeCommand.class, BatchCommand.class})
 public final class SmtpReachCommand implements Runnable {
   @Override
   public void run() {

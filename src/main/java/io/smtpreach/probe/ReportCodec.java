@@ -27,7 +27,7 @@ public final class ReportCodec {
    * How much detail survives, from everything down to state and reason only. Each level keeps what
    * the operator's status shows longest: TLS version, certificate expiry and issuer.
    */
-  private enum Detail {
+  enum Detail {
     FULL,
     NO_CAPABILITIES,
     NO_GREETING,
@@ -190,6 +190,11 @@ public final class ReportCodec {
       w.endObject();
     }
     w.endObject();
+  }
+
+  /** The report at one level of detail, with every result. */
+  static String encode(ProbeReport report, Detail detail) {
+    return write(report, detail, report.results().size(), report.truncated());
   }
 
   /** Reads a report; anything that is not a valid version-1 report is refused with a reason. */

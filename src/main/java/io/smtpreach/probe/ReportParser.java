@@ -34,6 +34,19 @@ final class ReportParser {
 
   /** Reads a report; anything that is not a valid version-1 report is refused with a reason. */
   static ProbeReport decode(String json) throws MalformedReportException {
+    return decode(tree(json));
+  }
+
+  /** Reads one line of a batch result: a report, or why that endpoint could not be probed. */
+  static BatchCodec.Entry decodeEntry(String json) throws MalformedReportException {
+    JsonNode root = tree(json);
+    JsonNode error = root.get("error");
+    return error != null
+        ? BatchCodec.Entry.failed(text(root, "error", true))
+        : BatchCodec.Entry.probed(decode(root));
+  }
+
+  private static JsonNode tree(String json) throws MalformedReportException {
     if (json == null || json.isBlank()) {
       throw new MalformedReportException("empty result");
     }
@@ -55,6 +68,10 @@ final class ReportParser {
       throw new MalformedReportException(
           "unsupported result version " + version + " (expected " + ReportCodec.VERSION + ")");
     }
+    return root;
+  }
+
+  private static ProbeReport decode(JsonNode root) throws MalformedReportException {
     String subject = text(root, "subject", true);
     Instant at;
     try {

@@ -1,0 +1,119 @@
+package io.smtpreach.probe;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Random;
+import java.util.zip.GZIPOutputStream;
+import org.junit.jupiter.api.Test;
+
+class BatchCodecTest {
+  private static final Instant AT = Instant.parse("2026-11-23T10:15:30Z");
+  private static final int LIMIT = ReportCodec.TERMINATION_MESSAGE_LIMIT;
+
+  /** Four ports of one server; {@code filler} makes servers differ (random: incompressible). */
+  private static ProbeReport fourPorts(String filler) {
+    return new ProbeReport(
+        "smtp.example.com",
+        false,
+        AT,
+        List.of(
+            ReportCodecTest.reachable(587, TlsMode.STARTTLS, filler),
+            ReportCodecTest.reachable(465, TlsMode.IMPLICIT, filler),
+            ReportCodecTest.reachable(2525, TlsMode.STARTTLS, filler),
+            ReportCodecTest.reachable(25, TlsMode.STARTTLS, filler)));
+  }
+
+  private static String random(Random random, int bytes) {
+    byte[] b = new byte[bytes];
+    random.nextBytes(b);
+    return HexFormat.of().formatHex(b);
+  }
+
+  @Test
+  void oneEndpointLeavesExactlyTheReportOfTheProbeCommand() throws Exception {
+    ProbeReport report = fourPorts("");
+    String message = BatchCodec.encode(List.of(BatchCodec.Entry.probed(report)), LIMIT);
+
+    assertThat(message).isEqualTo(ReportCodec.encode(report));
+    assertThat(BatchCodec.decode(message)).containsExactly(BatchCodec.Entry.probed(report));
+  }
+
+  @Test
+  void eightServersKeepEveryFactByCompressing() throws Exception {
+    Random random = new Random(7);
+    List<BatchCodec.Entry> entries = new ArrayList<>();
+    for (int i = 0; i < 8; i++) {
+      entries.add(BatchCodec.Entry.probed(fourPorts(random(random, 6))));
+    }
+    String message = BatchCodec.encode(entries, LIMIT);
+
+    assertThat(message).startsWith(BatchCodec.COMPRESSED);
+    assertThat(message.getBytes(StandardCharsets.UTF_8).length).isLessThanOrEqualTo(LIMIT);
+    assertThat(BatchCodec.decode(message)).isEqualTo(entries);
+  }
+
+  @Test
+  void anEndpointThatCouldNotBeProbedKeepsItsPlaceAndItsReason() throws Exception {
+    List<BatchCodec.Entry> entries =
+        List.of(
+            BatchCodec.Entry.probed(fourPorts("")),
+            BatchCodec.Entry.failed("unknown option: '--bogus'"),
+            BatchCodec.Entry.probed(fourPorts("x")));
+
+    List<BatchCodec.Entry> decoded = BatchCodec.decode(BatchCodec.encode(entries, LIMIT));
+
+    assertThat(decoded).hasSize(3);
+    assertThat(decoded.get(1).report()).isNull();
+    assertThat(decoded.get(1).error()).isEqualTo("unknown option: '--bogus'");
+    assertThat(decoded.get(2).report()).isEqualTo(fourPorts("x"));
+  }
+
+  @Test
+  void whenNothingElseFitsEveryPortKeepsItsStateAndReason() throws Exception {
+    Random random = new Random(11);
+    List<BatchCodec.Entry> entries = new ArrayList<>();
+    for (int i = 0; i < 8; i++) {
+      entries.add(BatchCodec.Entry.probed(fourPorts(random(random, 200))));
+    }
+    String message = BatchCodec.encode(entries, LIMIT);
+
+    assertThat(message.getBytes(StandardCharsets.UTF_8).length).isLessThanOrEqualTo(LIMIT);
+    List<BatchCodec.Entry> decoded = BatchCodec.decode(message);
+    assertThat(decoded).hasSize(8);
+    for (BatchCodec.Entry e : decoded) {
+      assertThat(e.report().results())
+          .extracting(r -> r.target().port() + " " + r.reason())
+          .containsExactly("587 OK", "465 OK", "2525 OK", "25 OK");
+    }
+  }
+
+  @Test
+  void refusesWhatIsNotAResult() throws Exception {
+    assertThatThrownBy(() -> BatchCodec.decode("z:not base64!"))
+        .isInstanceOf(MalformedReportException.class)
+        .hasMessageContaining("base64");
+    assertThatThrownBy(() -> BatchCodec.decode("z:" + Base64.getEncoder().encodeToString(bomb())))
+        .isInstanceOf(MalformedReportException.class)
+        .hasMessageContaining("inflates beyond");
+    assertThatThrownBy(() -> BatchCodec.decode(ReportCodec.encode(fourPorts("")) + "\n{\"v\":2}"))
+        .isInstanceOf(MalformedReportException.class)
+        .hasMessageContaining("version");
+  }
+
+  /** A few KB of gzip that inflate to 1 MB. */
+  private static byte[] bomb() throws Exception {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    try (GZIPOutputStream gz = new GZIPOutputStream(out)) {
+      gz.write(new byte[1024 * 1024]);
+    }
+    return out.toByteArray();
+  }
+}
