@@ -7,7 +7,8 @@ import java.util.List;
 /** A probe round: one pod per source, started together. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public class RoundStatus {
-  @JsonPropertyDescription("The round's id, also the smtpreach.io/round label of its pods.")
+  @JsonPropertyDescription(
+      "The round's id, also the value of its pods' endpoint.smtpreach.io/NAME label.")
   public String id;
 
   @JsonPropertyDescription("When its pods were created.")

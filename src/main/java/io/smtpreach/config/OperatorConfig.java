@@ -32,6 +32,17 @@ public interface OperatorConfig {
   int maxConcurrentProbePods();
 
   /**
+   * Endpoints one probe pod probes at most (1 to 8). Endpoints in a namespace whose pods would be
+   * alike share one; 1 gives each endpoint its own pod.
+   */
+  @WithDefault("8")
+  int probeBatchSize();
+
+  /** How long a round waits for others to share its pod: the most a round starts late. */
+  @WithDefault("1s")
+  Duration probeBatchWindow();
+
+  /**
    * How long a probe pod may stay Pending (unschedulable, for example) before its source counts as
    * not run: long enough for a cluster autoscaler, short enough to page.
    */

@@ -1,7 +1,11 @@
 package io.smtpreach.reconciler;
 
+import static io.smtpreach.reconciler.ProbeSettings.RESULT_FILE;
+
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.EnvVarBuilder;
+import io.fabric8.kubernetes.api.model.OwnerReference;
+import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
@@ -11,6 +15,7 @@ import io.smtpreach.api.AuthSpec;
 import io.smtpreach.api.CaBundleSource;
 import io.smtpreach.api.ProbeSpec;
 import io.smtpreach.api.SmtpEndpoint;
+import io.smtpreach.cli.BatchCommand;
 import io.smtpreach.config.OperatorConfig;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -22,22 +27,44 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Builds the short-lived pod that probes an endpoint from one source. It runs the operator's own
- * image with the {@code smtp-reach probe} command, as locked down as a pod can be (non-root,
- * read-only root file system, no capabilities, no service-account token), takes credentials only as
- * Secret references, and leaves its result as its termination message.
+ * Builds the short-lived pods that probe endpoints from one source. A pod runs the operator's own
+ * image with {@code smtp-reach batch}, probing every endpoint it was given at once, and leaves
+ * their results as its termination message. Endpoints whose pods would be alike (namespace, source,
+ * scheduling, labels, resources, deadline, the Secret and ConfigMap they read) share one: at 5,000
+ * endpoints a pod per endpoint per round was more than a cluster starts (docs/benchmarks.md). Pods
+ * are as locked down as a pod can be (non-root, read-only root file system, no capabilities, no
+ * service-account token) and take credentials only as Secret references.
  */
 public final class ProbePodFactory {
   public static final String MANAGED_BY_LABEL = "app.kubernetes.io/managed-by";
   public static final String MANAGED_BY = "smtp-reach";
   public static final String NAME_LABEL = "app.kubernetes.io/name";
-  public static final String ENDPOINT_LABEL = "smtpreach.io/endpoint";
-  public static final String ROUND_LABEL = "smtpreach.io/round";
+
+  /**
+   * Prefix of a label per endpoint in the pod, valued with its round: {@code kubectl get pods -l
+   * endpoint.smtpreach.io/NAME}. Names longer than a label key allows are shortened.
+   */
+  public static final String ENDPOINT_LABEL_PREFIX = "endpoint.smtpreach.io/";
+
+  /** {@code NAME=ROUND ...}: the pod's endpoints, in the order of their result lines. */
+  public static final String MEMBERS_ANNOTATION = "smtpreach.io/members";
+
   public static final String SOURCE_ANNOTATION = "smtpreach.io/source";
   public static final String CONTAINER = "probe";
 
   /** The probe runs as this user: any non-root id works, the image's files are world-readable. */
   static final long PROBE_UID = 65532;
+
+  /** One endpoint's round in a pod. */
+  public record Member(SmtpEndpoint endpoint, ProbeSettings settings, String round) {
+    public String name() {
+      return endpoint.getMetadata().getName();
+    }
+
+    public String namespace() {
+      return endpoint.getMetadata().getNamespace();
+    }
+  }
 
   private final OperatorConfig config;
 
@@ -46,11 +73,11 @@ public final class ProbePodFactory {
   }
 
   /**
-   * The pod of {@code source} in round {@code round}; its name is the same each time it is built.
+   * The pod {@code member} would get from {@code source}, without what is its own (name, owner,
+   * arguments): members whose templates are equal ({@link Pod#equals}) can share a pod.
    */
-  public Pod build(
-      SmtpEndpoint endpoint, ProbeSettings settings, ProbeSource source, String round, int index) {
-    String namespace = endpoint.getMetadata().getNamespace();
+  public Pod template(Member member, ProbeSource source) {
+    SmtpEndpoint endpoint = member.endpoint();
     ProbeSpec probe = endpoint.getSpec().probe;
     Map<String, String> labels = new LinkedHashMap<>();
     if (probe != null && probe.labels != null) {
@@ -58,8 +85,6 @@ public final class ProbePodFactory {
     }
     labels.put(NAME_LABEL, "smtp-reach-probe");
     labels.put(MANAGED_BY_LABEL, MANAGED_BY);
-    labels.put(ENDPOINT_LABEL, labelValue(endpoint.getMetadata().getName()));
-    labels.put(ROUND_LABEL, round);
     Map<String, String> annotations = new LinkedHashMap<>();
     if (probe != null && probe.annotations != null) {
       annotations.putAll(probe.annotations);
@@ -70,22 +95,13 @@ public final class ProbePodFactory {
       nodeSelector.putAll(probe.nodeSelector);
     }
     nodeSelector.putAll(source.nodeSelector());
-    long deadline = settings.probeDeadline(config.probeStartAllowance()).toSeconds();
+    long deadline = member.settings().probeDeadline(config.probeStartAllowance()).toSeconds();
 
     return new PodBuilder()
         .withNewMetadata()
-        .withName(podName(endpoint.getMetadata().getName(), round, index))
-        .withNamespace(namespace)
+        .withNamespace(member.namespace())
         .withLabels(labels)
         .withAnnotations(annotations)
-        .addNewOwnerReference()
-        .withApiVersion(endpoint.getApiVersion())
-        .withKind(endpoint.getKind())
-        .withName(endpoint.getMetadata().getName())
-        .withUid(endpoint.getMetadata().getUid())
-        .withController(true)
-        .withBlockOwnerDeletion(false)
-        .endOwnerReference()
         .endMetadata()
         .withNewSpec()
         .withRestartPolicy("Never")
@@ -106,7 +122,6 @@ public final class ProbePodFactory {
         .addNewContainer()
         .withName(CONTAINER)
         .withImage(config.probeImage())
-        .withArgs(settings.arguments())
         .withEnv(env(endpoint))
         .withResources(resources(probe))
         .withTerminationMessagePath(ProbeSettings.RESULT_FILE)
@@ -119,6 +134,49 @@ public final class ProbePodFactory {
         .withDrop("ALL")
         .endCapabilities()
         .endSecurityContext()
+        .endContainer()
+        .endSpec()
+        .build();
+  }
+
+  /**
+   * The pod that probes {@code members} (whose templates are equal) from {@code source}. Its name
+   * follows from its members and their rounds, so building it twice names it the same.
+   */
+  public Pod build(List<Member> members, ProbeSource source) {
+    Member first = members.get(0);
+    List<String> args = new ArrayList<>(List.of("batch", "--result-file", RESULT_FILE, "--"));
+    StringBuilder roster = new StringBuilder();
+    Map<String, String> memberLabels = new LinkedHashMap<>();
+    List<OwnerReference> owners = new ArrayList<>();
+    for (Member m : members) {
+      if (!roster.isEmpty()) {
+        roster.append(' ');
+        args.add(BatchCommand.SEPARATOR);
+      }
+      roster.append(m.name()).append('=').append(m.round());
+      args.addAll(m.settings().arguments());
+      memberLabels.put(ENDPOINT_LABEL_PREFIX + labelValue(m.name()), m.round());
+      owners.add(
+          new OwnerReferenceBuilder()
+              .withApiVersion(m.endpoint().getApiVersion())
+              .withKind(m.endpoint().getKind())
+              .withName(m.name())
+              .withUid(m.endpoint().getMetadata().getUid())
+              .withController(false)
+              .withBlockOwnerDeletion(false)
+              .build());
+    }
+    return new PodBuilder(template(first, source))
+        .editMetadata()
+        .withName(podName(first.namespace(), source.name(), roster.toString()))
+        .addToLabels(memberLabels)
+        .addToAnnotations(MEMBERS_ANNOTATION, roster.toString())
+        .withOwnerReferences(owners)
+        .endMetadata()
+        .editSpec()
+        .editFirstContainer()
+        .withArgs(args)
         .endContainer()
         .endSpec()
         .build();
@@ -179,14 +237,9 @@ public final class ProbePodFactory {
         .build();
   }
 
-  /** {@code <endpoint>-<round>-<index>}, the endpoint's name shortened to keep it a DNS label. */
-  static String podName(String endpoint, String round, int index) {
-    String suffix = "-" + round + "-" + index;
-    String base =
-        endpoint.length() + suffix.length() <= 63
-            ? endpoint
-            : shorten(endpoint, 63 - suffix.length());
-    return base + suffix;
+  /** {@code smtp-reach-probe-<hash>} of the pod's namespace, source and members with rounds. */
+  static String podName(String namespace, String source, String members) {
+    return "smtp-reach-probe-" + shortHash(namespace + "/" + source + "/" + members, 6);
   }
 
   /** A label value (at most 63 characters) that still says which endpoint it is. */

@@ -5,20 +5,22 @@ import io.fabric8.kubernetes.api.model.ContainerStateWaiting;
 import io.fabric8.kubernetes.api.model.ContainerStatus;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodCondition;
+import io.smtpreach.probe.BatchCodec;
 import io.smtpreach.probe.MalformedReportException;
-import io.smtpreach.probe.ProbeReport;
-import io.smtpreach.probe.ReportCodec;
 import io.smtpreach.status.ProbeRunFailure;
 import io.smtpreach.status.SourceOutcome;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
 /**
- * Reads what a probe pod says: still going, a report from its termination message, or why the probe
- * could not run. A pod that fails to start is a probe failure, never a port state.
+ * Reads what a probe pod says for one of its endpoints: still going, its report from the pod's
+ * termination message, or why the probe could not run. A pod that fails to start is a probe
+ * failure, never a port state.
  */
 public final class ProbePodReader {
   /** Waiting reasons that will not go away by waiting. */
@@ -38,11 +40,11 @@ public final class ProbePodReader {
   }
 
   /**
-   * The pod's outcome, or empty while it may still produce one.
+   * The pod's outcome for endpoint {@code member}, or empty while it may still produce one.
    *
    * @param runDeadline how long the pod may run once started (its activeDeadlineSeconds)
    */
-  public Optional<SourceOutcome> read(Pod pod, Duration runDeadline, Instant now) {
+  public Optional<SourceOutcome> read(Pod pod, String member, Duration runDeadline, Instant now) {
     String source = source(pod);
     String node = pod.getSpec() == null ? null : pod.getSpec().getNodeName();
     String phase = pod.getStatus() == null ? null : pod.getStatus().getPhase();
@@ -53,7 +55,7 @@ public final class ProbePodReader {
             : container.getState().getTerminated();
 
     if (terminated != null || "Succeeded".equals(phase) || "Failed".equals(phase)) {
-      return Optional.of(finished(pod, source, node, terminated));
+      return Optional.of(finished(pod, member, source, node, terminated));
     }
     Instant created = Instant.parse(pod.getMetadata().getCreationTimestamp());
     ContainerStateWaiting waiting =
@@ -134,20 +136,34 @@ public final class ProbePodReader {
   }
 
   private static SourceOutcome finished(
-      Pod pod, String source, String node, ContainerStateTerminated terminated) {
+      Pod pod, String member, String source, String node, ContainerStateTerminated terminated) {
     String message = terminated == null ? null : terminated.getMessage();
     if (message != null && !message.isBlank()) {
+      List<BatchCodec.Entry> entries;
       try {
-        ProbeReport report = ReportCodec.decode(message);
-        return SourceOutcome.ran(source, node, report);
+        entries = BatchCodec.decode(message);
       } catch (MalformedReportException e) {
-        // Not a report: FallbackToLogsOnError put the output's tail there. Say so, briefly.
+        // Not a result: FallbackToLogsOnError put the output's tail there. Say so, briefly.
         return SourceOutcome.failed(
             source,
             node,
             ProbeRunFailure.ProbeCrashed,
             "exit code " + terminated.getExitCode() + ": " + message(lastLine(message)));
       }
+      List<String> names = List.copyOf(members(pod).keySet());
+      int index = names.indexOf(member);
+      if (entries.size() != names.size() || index < 0) {
+        return SourceOutcome.failed(
+            source,
+            node,
+            ProbeRunFailure.ProbeCrashed,
+            "the result has " + entries.size() + " lines for " + names.size() + " endpoints");
+      }
+      BatchCodec.Entry entry = entries.get(index);
+      return entry.report() != null
+          ? SourceOutcome.ran(source, node, entry.report())
+          : SourceOutcome.failed(
+              source, node, ProbeRunFailure.ProbeMisconfigured, message(entry.error()));
     }
     String reason = pod.getStatus() == null ? null : pod.getStatus().getReason();
     if ("DeadlineExceeded".equals(reason)) {
@@ -171,6 +187,52 @@ public final class ProbePodReader {
     String detail =
         waiting.getReason() + (waiting.getMessage() == null ? "" : ": " + waiting.getMessage());
     return Optional.of(SourceOutcome.failed(source, node, failure, message(detail)));
+  }
+
+  /** The pod's endpoints and their rounds, in the order of its result lines. */
+  public static Map<String, String> members(Pod pod) {
+    var annotations = pod.getMetadata().getAnnotations();
+    String roster =
+        annotations == null ? null : annotations.get(ProbePodFactory.MEMBERS_ANNOTATION);
+    Map<String, String> members = new LinkedHashMap<>();
+    if (roster != null) {
+      for (String m : roster.trim().split("\\s+")) {
+        int eq = m.indexOf('=');
+        if (eq > 0) {
+          members.put(m.substring(0, eq), m.substring(eq + 1));
+        }
+      }
+    }
+    return members;
+  }
+
+  /**
+   * The round of endpoint {@code member} that the pod probes, or null if it probes no round of it.
+   */
+  public static String roundOf(Pod pod, String member) {
+    return members(pod).get(member);
+  }
+
+  /** Whether the pod ended without a readable result: it stays a while for {@code kubectl logs}. */
+  public static boolean crashed(Pod pod) {
+    if (!settled(pod)) {
+      return false;
+    }
+    ContainerStatus container = container(pod);
+    var terminated =
+        container == null || container.getState() == null
+            ? null
+            : container.getState().getTerminated();
+    String message = terminated == null ? null : terminated.getMessage();
+    if (message == null || message.isBlank()) {
+      return terminated != null || "Failed".equals(pod.getStatus().getPhase());
+    }
+    try {
+      BatchCodec.decode(message);
+      return false;
+    } catch (MalformedReportException e) {
+      return true;
+    }
   }
 
   static String source(Pod pod) {

@@ -14,7 +14,8 @@ import java.util.List;
 
 /**
  * An endpoint's spec resolved against the operator's defaults, in the probe engine's terms: the
- * targets, the deadlines, and the {@code smtp-reach probe} arguments a probe pod runs with.
+ * targets, the deadlines, and the {@code smtp-reach probe} arguments it is probed with (a probe pod
+ * passes them to {@code smtp-reach batch}, which writes the result file).
  */
 public record ProbeSettings(
     List<ProbeTarget> targets,
@@ -47,7 +48,7 @@ public record ProbeSettings(
     }
     List<ProbeTarget> targets = targets(spec);
 
-    List<String> args = new ArrayList<>(List.of("probe"));
+    List<String> args = new ArrayList<>();
     if (spec.host != null) {
       args.add(spec.host);
     } else {
@@ -78,7 +79,6 @@ public record ProbeSettings(
         args.add("--insecure");
       }
     }
-    args.addAll(List.of("--result-file", RESULT_FILE));
     return new ProbeSettings(targets, interval, timeout, connect, args);
   }
 

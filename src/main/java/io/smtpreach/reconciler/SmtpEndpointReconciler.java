@@ -46,10 +46,11 @@ import org.jboss.logging.Logger;
 
 /**
  * Keeps each SmtpEndpoint probed: observe its probe pods, collect a finished round into status,
- * Events and metrics, delete finished pods, and start the next round when it is due (interval, spec
- * change, or the probe-now annotation), then say when to come back. The round in progress is
- * written to status before its pods are created, and pod names are fixed by the round, so an
- * operator restarted at any point carries on without losing or doubling a round.
+ * Events and metrics, delete pods every endpoint has collected, and start the next round when it is
+ * due (interval, spec change, or the probe-now annotation), then say when to come back. Rounds that
+ * start together share pods ({@link ProbeBatcher}). The round in progress is written to status
+ * before its pods are asked for, and a round's pod is found by the round's id, so an operator
+ * restarted at any point carries on without losing or doubling a round.
  */
 @ControllerConfiguration(
     name = SmtpEndpointReconciler.NAME,
@@ -74,20 +75,28 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
   /** How soon to look again when nothing else says: rounds wait on pods, pods on the API. */
   private static final Duration RECHECK_BUSY = Duration.ofSeconds(5);
 
-  /** How often series of deleted endpoints are looked for. */
+  /**
+   * How often series of deleted endpoints, and pods all their endpoints collected, are looked for.
+   */
   private static final Duration SWEEP = Duration.ofSeconds(15);
+
+  /** How long a pod that ended without a result stays for {@code kubectl logs}. */
+  private static final Duration KEEP_CRASHED = Duration.ofMinutes(10);
 
   private final OperatorConfig config;
   private final EndpointMetrics metrics;
-  private final ProbePodFactory pods;
   private final ProbePodReader reader;
   private final EventRecorder events;
+  private final KubernetesClient client;
+  private final ProbeBatcher batcher;
   private InformerEventSource<Pod, SmtpEndpoint> podSource;
   private InformerEventSource<Node, SmtpEndpoint> nodeSource;
+  private IndexedResourceCache<SmtpEndpoint> endpoints;
 
   /**
    * Deleted endpoints' round counts are forgotten here: without a finalizer (which would block
-   * namespace deletion whenever the operator is down) no reconcile sees the deletion.
+   * namespace deletion whenever the operator is down) no reconcile sees the deletion. Pods that two
+   * endpoints finishing at once each left to the other are deleted here too.
    */
   private final ScheduledExecutorService sweeper =
       Executors.newSingleThreadScheduledExecutor(
@@ -101,10 +110,17 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
       OperatorConfig config, EndpointMetrics metrics, KubernetesClient client) {
     this.config = config;
     this.metrics = metrics;
-    this.pods = new ProbePodFactory(config);
     this.reader = new ProbePodReader(config.podStartTimeout());
     this.events =
         new EventRecorder(client, Objects.requireNonNullElse(System.getenv("HOSTNAME"), NAME));
+    this.client = client;
+    this.batcher =
+        new ProbeBatcher(
+            new ProbePodFactory(config),
+            client,
+            config.probeBatchSize(),
+            config.probeBatchWindow(),
+            (owner, pod) -> podSource.handleRecentResourceCreate(owner, pod));
   }
 
   @Override
@@ -116,6 +132,13 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
                 .withName("probe-pods")
                 .withLabelSelector(
                     ProbePodFactory.MANAGED_BY_LABEL + "=" + ProbePodFactory.MANAGED_BY)
+                // A pod probes the endpoints its annotation names; it has an owner reference to
+                // each, for the garbage collector, none of them its controller.
+                .withSecondaryToPrimaryMapper(
+                    pod ->
+                        ProbePodReader.members(pod).keySet().stream()
+                            .map(n -> new ResourceID(n, pod.getMetadata().getNamespace()))
+                            .collect(Collectors.toSet()))
                 // A pod wakes its endpoint when it settles (ended, or cannot start), or if it
                 // goes before it did; its other changes wait for the endpoint's timed recheck.
                 .withOnAddFilter(ProbePodReader::settled)
@@ -133,14 +156,20 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
                 .withSecondaryToPrimaryMapper(node -> Set.of())
                 .build(),
             context);
-    IndexedResourceCache<SmtpEndpoint> endpoints = context.getPrimaryCache();
+    endpoints = context.getPrimaryCache();
     metrics.renderFrom(endpoints::list, this::interval);
     sweeper.scheduleWithFixedDelay(
-        () -> metrics.retainOnly((ns, name) -> endpoints.get(new ResourceID(name, ns)).isPresent()),
-        SWEEP.toSeconds(),
-        SWEEP.toSeconds(),
-        TimeUnit.SECONDS);
+        this::sweep, SWEEP.toSeconds(), SWEEP.toSeconds(), TimeUnit.SECONDS);
     return List.of(podSource, nodeSource);
+  }
+
+  private void sweep() {
+    try {
+      metrics.retainOnly((ns, name) -> endpoints.get(new ResourceID(name, ns)).isPresent());
+      podSource.list().forEach(p -> retire(p, null));
+    } catch (RuntimeException e) {
+      LOG.warnf(e, "sweep failed; next in %ss", SWEEP.toSeconds());
+    }
   }
 
   /** An endpoint's probe interval for its metric; empty if its spec is invalid. */
@@ -202,21 +231,20 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
       // Scheduled in the status write that finished the previous round: not due yet.
       recheck = earliest(recheck, Instant.parse(round.startedAt));
       round = null;
-    } else if (round != null && notStarted(round, owned)) {
+    } else if (round != null && notStarted(round, owned, name)) {
       recheck =
-          earliest(
-              recheck, startDueRound(endpoint, settings, status, owned, now, afterWrite, context));
+          earliest(recheck, startDueRound(endpoint, settings, status, owned, now, afterWrite));
       round = null;
     }
 
     if (round != null) {
       RoundStatus r = round;
-      List<Pod> roundPods = owned.stream().filter(p -> r.id.equals(roundOf(p))).toList();
+      List<Pod> roundPods = owned.stream().filter(p -> r.id.equals(roundOf(p, name))).toList();
       Instant startedAt = Instant.parse(r.startedAt);
       List<SourceOutcome> outcomes = new ArrayList<>();
       boolean waiting = false;
       for (Pod p : roundPods) {
-        Optional<SourceOutcome> o = reader.read(p, runDeadline, now);
+        Optional<SourceOutcome> o = reader.read(p, name, runDeadline, now);
         if (o.isPresent()) {
           outcomes.add(o.get());
         } else {
@@ -230,11 +258,22 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
           Objects.requireNonNullElse(r.sources, List.<String>of()).stream()
               .filter(src -> !present.contains(src))
               .toList();
+      List<String> refused = new ArrayList<>();
+      for (String src : missing) {
+        batcher
+            .refused(namespace, name, r.id, src)
+            .ifPresent(
+                why -> {
+                  refused.add(src);
+                  outcomes.add(SourceOutcome.failed(src, null, ProbeRunFailure.PodRejected, why));
+                });
+      }
+      missing = missing.stream().filter(src -> !refused.contains(src)).toList();
       if (!missing.isEmpty()) {
         if (now.isBefore(startedAt.plus(config.podStartTimeout()).plus(runDeadline))) {
-          // Written to status but not (all) created: the operator stopped in between, or
-          // someone deleted them. Pod names are fixed by the round, so creating is idempotent.
-          createRoundPods(endpoint, settings, r, roundSources(endpoint, r), context);
+          // Written to status but not (all) created: being gathered, or the operator stopped in
+          // between, or someone deleted them. Asking again for a gathered round is a no-op.
+          createRoundPods(endpoint, settings, r, roundSources(endpoint, r));
           waiting = true;
           recheck = earliest(recheck, now.plus(RECHECK_BUSY));
         } else {
@@ -265,7 +304,8 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
             result.outcome(),
             outcomes.stream().filter(SourceOutcome::ran).count(),
             outcomes.size());
-        afterWrite.add(() -> deleteFinished(roundPods, outcomes, context));
+        afterWrite.add(() -> roundPods.forEach(p -> retire(p, name)));
+        batcher.forget(namespace, name, r.id, Objects.requireNonNullElse(r.sources, List.of()));
       }
     }
 
@@ -296,7 +336,7 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
             status.probeNowHandled = probeNow;
           }
           recheck = earliest(recheck, now.plus(config.podStartTimeout()).plusSeconds(1));
-          launch(endpoint, settings, status.round, sources, owned, afterWrite, context);
+          launch(endpoint, settings, status.round, sources, owned, afterWrite);
         }
       }
     }
@@ -331,9 +371,9 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
   }
 
   /** An interval round that is due and has no pod yet (none created, or all deleted since). */
-  private static boolean notStarted(RoundStatus round, List<Pod> owned) {
+  private static boolean notStarted(RoundStatus round, List<Pod> owned, String name) {
     return "Interval".equals(round.trigger)
-        && owned.stream().noneMatch(p -> round.id.equals(roundOf(p)));
+        && owned.stream().noneMatch(p -> round.id.equals(roundOf(p, name)));
   }
 
   /**
@@ -347,8 +387,7 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
       SmtpEndpointStatus status,
       List<Pod> owned,
       Instant now,
-      List<Runnable> afterWrite,
-      Context<SmtpEndpoint> context) {
+      List<Runnable> afterWrite) {
     RoundStatus round = status.round;
     List<ProbeSource> sources = sources(endpoint);
     if (sources.isEmpty()) {
@@ -366,7 +405,7 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
       round.sources = names;
       round.pods = names.size();
     }
-    launch(endpoint, settings, round, sources, owned, afterWrite, context);
+    launch(endpoint, settings, round, sources, owned, afterWrite);
     return now.plus(config.podStartTimeout()).plusSeconds(1);
   }
 
@@ -399,18 +438,18 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
     return true;
   }
 
-  /** After the status write: other rounds' leftover pods go, this round's are created. */
+  /** After the status write: other rounds' leftover pods go, this round's are asked for. */
   private void launch(
       SmtpEndpoint endpoint,
       ProbeSettings settings,
       RoundStatus round,
       List<ProbeSource> sources,
       List<Pod> owned,
-      List<Runnable> afterWrite,
-      Context<SmtpEndpoint> context) {
-    List<Pod> stale = owned.stream().filter(p -> !round.id.equals(roundOf(p))).toList();
-    afterWrite.add(() -> delete(stale, context));
-    afterWrite.add(() -> createRoundPods(endpoint, settings, round, sources, context));
+      List<Runnable> afterWrite) {
+    String name = endpoint.getMetadata().getName();
+    List<Pod> stale = owned.stream().filter(p -> !round.id.equals(roundOf(p, name))).toList();
+    afterWrite.add(() -> stale.forEach(p -> retire(p, name)));
+    afterWrite.add(() -> createRoundPods(endpoint, settings, round, sources));
     LOG.infof(
         "%s/%s: round %s (%s) from %d source(s)",
         endpoint.getMetadata().getNamespace(),
@@ -459,45 +498,43 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
   }
 
   private void createRoundPods(
-      SmtpEndpoint endpoint,
-      ProbeSettings settings,
-      RoundStatus round,
-      List<ProbeSource> sources,
-      Context<SmtpEndpoint> context) {
-    ResourceID owner = ResourceID.fromResource(endpoint);
+      SmtpEndpoint endpoint, ProbeSettings settings, RoundStatus round, List<ProbeSource> sources) {
     for (ProbeSource source : sources) {
-      // The index is the source's place in the round as written to status: stable across restarts.
-      Pod pod =
-          pods.build(endpoint, settings, source, round.id, round.sources.indexOf(source.name()));
-      try {
-        Pod created = context.getClient().resource(pod).create();
-        podSource.handleRecentResourceCreate(owner, created);
-      } catch (KubernetesClientException e) {
-        if (e.getCode() != 409) { // 409: created before a restart; fine
-          throw e;
-        }
-      }
+      batcher.submit(new ProbePodFactory.Member(endpoint, settings, round.id), source);
     }
   }
 
-  /** Finished pods go; one that failed without a result stays for {@code kubectl logs}. */
-  private static void deleteFinished(
-      List<Pod> roundPods, List<SourceOutcome> outcomes, Context<SmtpEndpoint> context) {
-    Optional<String> keep =
-        outcomes.stream()
-            .filter(o -> !o.ran() && o.failure() == ProbeRunFailure.ProbeCrashed)
-            .map(SourceOutcome::source)
-            .findFirst();
-    List<Pod> delete =
-        roundPods.stream()
-            .filter(p -> keep.isEmpty() || !keep.get().equals(ProbePodReader.source(p)))
-            .toList();
-    delete(delete, context);
-  }
-
-  private static void delete(List<Pod> pods, Context<SmtpEndpoint> context) {
-    if (!pods.isEmpty()) {
-      context.getClient().resourceList(pods).withGracePeriod(0).delete();
+  /**
+   * Deletes a pod once each of its endpoints has collected its round (or is gone), except the
+   * endpoint {@code collecting}, which just has. A pod that ended without a result stays a while
+   * for {@code kubectl logs}.
+   */
+  private void retire(Pod pod, String collecting) {
+    String namespace = pod.getMetadata().getNamespace();
+    Instant created = Instant.parse(pod.getMetadata().getCreationTimestamp());
+    if (collecting == null && created.plus(SWEEP).isAfter(Instant.now())) {
+      return; // its endpoints' status may not have reached the cache yet
+    }
+    for (Map.Entry<String, String> m : ProbePodReader.members(pod).entrySet()) {
+      if (m.getKey().equals(collecting)) {
+        continue;
+      }
+      RoundStatus round =
+          endpoints
+              .get(new ResourceID(m.getKey(), namespace))
+              .map(e -> e.getStatus() == null ? null : e.getStatus().round)
+              .orElse(null);
+      if (round != null && m.getValue().equals(round.id)) {
+        return; // still theirs to read
+      }
+    }
+    if (ProbePodReader.crashed(pod) && created.plus(KEEP_CRASHED).isAfter(Instant.now())) {
+      return;
+    }
+    try {
+      client.resource(pod).withGracePeriod(0).delete();
+    } catch (KubernetesClientException e) {
+      LOG.debugf("%s/%s: delete: %s", namespace, pod.getMetadata().getName(), e.getMessage());
     }
   }
 
@@ -560,9 +597,8 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
         .count();
   }
 
-  private static String roundOf(Pod pod) {
-    Map<String, String> labels = pod.getMetadata().getLabels();
-    return labels == null ? null : labels.get(ProbePodFactory.ROUND_LABEL);
+  private static String roundOf(Pod pod, String endpoint) {
+    return ProbePodReader.roundOf(pod, endpoint);
   }
 
   private static String probeNowValue(SmtpEndpoint endpoint) {

@@ -17,6 +17,8 @@ public enum ProbeRunFailure {
   ProbeTimedOut,
   /** The pod stayed Pending past the start-up deadline for another reason. */
   ProbeNotStarted,
+  /** The API server refused the probe pod: a quota or an admission policy, say. */
+  PodRejected,
   /** The pod was deleted before it finished. */
   ProbePodDeleted,
   /** No Ready node matches the placement. */

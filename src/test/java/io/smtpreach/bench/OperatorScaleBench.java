@@ -21,6 +21,7 @@ import io.smtpreach.probe.ProbeTarget;
 import io.smtpreach.probe.Reason;
 import io.smtpreach.probe.ReportCodec;
 import io.smtpreach.reconciler.ProbePodFactory;
+import io.smtpreach.reconciler.ProbePodReader;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -96,10 +97,12 @@ class OperatorScaleBench {
         new ImageMap()
             .with(
                 ImageMap.SMTP_REACH_IMAGE,
+                // One canned line per endpoint of the pod: its arguments are split by "+".
                 List.of(
                     "sh",
                     "-c",
-                    "sed \"s/@AT@/$(date -u +%Y-%m-%dT%H:%M:%SZ)/\" \"$0\" >"
+                    "at=$(date -u +%Y-%m-%dT%H:%M:%SZ); { sed \"s/@AT@/$at/\" \"$0\"; for w in"
+                        + " \"$@\"; do if [ \"$w\" = + ]; then sed \"s/@AT@/$at/\" \"$0\"; fi; done; } >"
                         + " \"$PROCESS_NODE_TERMINATION_MESSAGE_PATH\"",
                     canned.toString()),
                 List.of());
@@ -291,7 +294,8 @@ class OperatorScaleBench {
       results.add(ProbeResult.builder(HOST, t, IpFamily.ANY).build(Reason.OK, "canned"));
     }
     return ReportCodec.encode(new ProbeReport(HOST, false, Instant.EPOCH, results))
-        .replace(Instant.EPOCH.toString(), "@AT@");
+            .replace(Instant.EPOCH.toString(), "@AT@")
+        + "\n";
   }
 
   /**
@@ -385,14 +389,10 @@ class OperatorScaleBench {
     public void onUpdate(Pod before, Pod after) {
       String phase = after.getStatus() == null ? null : after.getStatus().getPhase();
       if ("Succeeded".equals(phase) || "Failed".equals(phase)) {
-        Map<String, String> labels = after.getMetadata().getLabels();
-        podDone.putIfAbsent(
-            after.getMetadata().getNamespace()
-                + "/"
-                + labels.get(ProbePodFactory.ENDPOINT_LABEL)
-                + "/"
-                + labels.get(ProbePodFactory.ROUND_LABEL),
-            Instant.now());
+        Instant now = Instant.now();
+        String ns = after.getMetadata().getNamespace();
+        ProbePodReader.members(after)
+            .forEach((name, round) -> podDone.putIfAbsent(ns + "/" + name + "/" + round, now));
       }
     }
 

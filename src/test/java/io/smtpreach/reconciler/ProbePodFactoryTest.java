@@ -32,19 +32,22 @@ class ProbePodFactoryTest {
     SmtpEndpoint ep = endpoint(new SmtpEndpointSpec());
     Pod pod = build(ep);
 
-    assertThat(pod.getMetadata().getName()).isEqualTo("mail-abc123-0");
+    assertThat(pod.getMetadata().getName())
+        .isEqualTo(build(ep).getMetadata().getName())
+        .matches("smtp-reach-probe-[0-9a-f]{12}");
     assertThat(pod.getMetadata().getOwnerReferences())
         .singleElement()
         .satisfies(
             o -> {
               assertThat(o.getKind()).isEqualTo("SmtpEndpoint");
               assertThat(o.getUid()).isEqualTo("uid-1");
-              assertThat(o.getController()).isTrue();
+              assertThat(o.getController()).isFalse();
             });
     assertThat(pod.getMetadata().getLabels())
         .containsEntry("app.kubernetes.io/managed-by", "smtp-reach")
-        .containsEntry("smtpreach.io/round", "abc123")
-        .containsEntry("smtpreach.io/endpoint", "mail");
+        .containsEntry("endpoint.smtpreach.io/mail", "abc123");
+    assertThat(pod.getMetadata().getAnnotations())
+        .containsEntry("smtpreach.io/members", "mail=abc123");
     var spec = pod.getSpec();
     assertThat(spec.getRestartPolicy()).isEqualTo("Never");
     assertThat(spec.getAutomountServiceAccountToken()).isFalse();
@@ -59,10 +62,49 @@ class ProbePodFactoryTest {
     assertThat(c.getTerminationMessagePath()).isEqualTo("/dev/termination-log");
     assertThat(c.getResources().getLimits()).containsKey("memory");
     assertThat(c.getArgs())
-        .containsSequence("probe", "smtp.example.com")
+        .startsWith("batch", "--result-file", "/dev/termination-log", "--", "smtp.example.com")
         .containsSequence("-p", "587:starttls:reachable")
-        .containsSequence("-p", "25:auto:any")
-        .containsSequence("--result-file", "/dev/termination-log");
+        .containsSequence("-p", "25:auto:any");
+  }
+
+  @Test
+  void endpointsWhosePodsWouldBeAlikeShareOneAndKeepTheirOwnArguments() {
+    SmtpEndpoint mail = endpoint(new SmtpEndpointSpec());
+    SmtpEndpointSpec relaySpec = new SmtpEndpointSpec();
+    relaySpec.host = "relay.example.com";
+    relaySpec.ports = List.of(new PortSpec(465, null, null));
+    SmtpEndpoint relay = named(endpoint(relaySpec), "relay", "uid-2");
+    ProbeSource any = new ProbeSource("any", Map.of());
+    ProbePodFactory.Member first = member(mail, "r1");
+    ProbePodFactory.Member second = member(relay, "r2");
+    assertThat(factory.template(first, any)).isEqualTo(factory.template(second, any));
+
+    Pod pod = factory.build(List.of(first, second), any);
+
+    assertThat(pod.getMetadata().getAnnotations())
+        .containsEntry("smtpreach.io/members", "mail=r1 relay=r2");
+    assertThat(pod.getMetadata().getLabels())
+        .containsEntry("endpoint.smtpreach.io/mail", "r1")
+        .containsEntry("endpoint.smtpreach.io/relay", "r2");
+    assertThat(pod.getMetadata().getOwnerReferences())
+        .extracting(o -> o.getName())
+        .containsExactly("mail", "relay");
+    assertThat(pod.getSpec().getContainers().get(0).getArgs())
+        .containsSequence("--", "smtp.example.com")
+        .containsSequence("+", "relay.example.com", "-p", "465:implicit:reachable");
+
+    SmtpEndpointSpec withAuth = new SmtpEndpointSpec();
+    withAuth.auth = new AuthSpec();
+    withAuth.auth.secretRef = new AuthSpec.SecretRef();
+    withAuth.auth.secretRef.name = "creds";
+    SmtpEndpointSpec elsewhere = new SmtpEndpointSpec();
+    elsewhere.probe = new ProbeSpec();
+    elsewhere.probe.labels = Map.of("team", "b");
+    assertThat(factory.template(member(named(endpoint(withAuth), "a", "u3"), "r"), any))
+        .as("another Secret: another pod, so that a missing key fails only its endpoints")
+        .isNotEqualTo(factory.template(first, any));
+    assertThat(factory.template(member(named(endpoint(elsewhere), "b", "u4"), "r"), any))
+        .isNotEqualTo(factory.template(first, any));
   }
 
   @Test
@@ -103,11 +145,8 @@ class ProbePodFactoryTest {
     spec.probe.annotations = Map.of("egress.example/gateway", "nat-1");
     Pod pod =
         factory.build(
-            endpoint(spec),
-            ProbeSettings.of(endpoint(spec), TestOperatorConfig.DEFAULTS),
-            new ProbeSource("zone-b", Map.of("topology.kubernetes.io/zone", "zone-b")),
-            "r1",
-            1);
+            List.of(member(endpoint(spec), "r1")),
+            new ProbeSource("zone-b", Map.of("topology.kubernetes.io/zone", "zone-b")));
     assertThat(pod.getSpec().getNodeSelector())
         .containsEntry("pool", "mail")
         .containsEntry("topology.kubernetes.io/zone", "zone-b");
@@ -123,8 +162,6 @@ class ProbePodFactoryTest {
   @Test
   void longNamesStayValidAndDistinct() {
     String name = "a".repeat(200);
-    String pod = ProbePodFactory.podName(name, "mwu8mrex", 12);
-    assertThat(pod).hasSizeLessThanOrEqualTo(63).endsWith("-mwu8mrex-12");
     assertThat(ProbePodFactory.labelValue(name)).hasSizeLessThanOrEqualTo(63);
     assertThat(ProbePodFactory.labelValue(name))
         .isNotEqualTo(ProbePodFactory.labelValue(name + "b"));
@@ -153,7 +190,19 @@ class ProbePodFactoryTest {
     SmtpEndpointSpec mx = new SmtpEndpointSpec();
     mx.mxDomain = "example.com";
     assertThat(ProbeSettings.of(endpoint(mx), TestOperatorConfig.DEFAULTS).arguments())
-        .containsSequence("probe", "--mx", "example.com", "-p", "25:auto:reachable");
+        .containsExactly(
+            "--mx",
+            "example.com",
+            "-p",
+            "25:auto:reachable",
+            "--timeout",
+            "10s",
+            "--connect-timeout",
+            "5s",
+            "--read-timeout",
+            "10s",
+            "--ip-family",
+            "any");
   }
 
   @Test
@@ -171,12 +220,17 @@ class ProbePodFactoryTest {
   }
 
   private Pod build(SmtpEndpoint ep) {
-    return factory.build(
-        ep,
-        ProbeSettings.of(ep, TestOperatorConfig.DEFAULTS),
-        new ProbeSource("any", Map.of()),
-        "abc123",
-        0);
+    return factory.build(List.of(member(ep, "abc123")), new ProbeSource("any", Map.of()));
+  }
+
+  private static ProbePodFactory.Member member(SmtpEndpoint ep, String round) {
+    return new ProbePodFactory.Member(ep, ProbeSettings.of(ep, TestOperatorConfig.DEFAULTS), round);
+  }
+
+  private static SmtpEndpoint named(SmtpEndpoint ep, String name, String uid) {
+    ep.getMetadata().setName(name);
+    ep.getMetadata().setUid(uid);
+    return ep;
   }
 
   static SmtpEndpoint endpoint(SmtpEndpointSpec spec) {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.smtpreach.probe.BatchCodec;
 import io.smtpreach.probe.IpFamily;
 import io.smtpreach.probe.ProbeReport;
 import io.smtpreach.probe.ProbeResult;
@@ -36,11 +37,54 @@ class ProbePodReaderTest {
                     .build(Reason.CONNECT_TIMEOUT, "timed out")));
     Pod pod =
         terminated(1, ReportCodec.encode(report, ReportCodec.TERMINATION_MESSAGE_LIMIT), "Failed");
-    SourceOutcome o = reader.read(pod, RUN, CREATED.plusSeconds(10)).orElseThrow();
+    SourceOutcome o = reader.read(pod, "mail", RUN, CREATED.plusSeconds(10)).orElseThrow();
     assertThat(o.ran()).isTrue();
     assertThat(o.source()).isEqualTo("zone-b");
     assertThat(o.node()).isEqualTo("node-b");
     assertThat(o.report().results().get(0).reason()).isEqualTo(Reason.CONNECT_TIMEOUT);
+  }
+
+  @Test
+  void eachEndpointOfASharedPodReadsItsOwnLine() throws Exception {
+    ProbeReport relay =
+        new ProbeReport(
+            "relay.example.com",
+            false,
+            CREATED,
+            List.of(
+                ProbeResult.builder("relay.example.com", ProbeTarget.parse("465"), IpFamily.ANY)
+                    .build(Reason.CONNECTION_REFUSED, "refused")));
+    String message =
+        BatchCodec.encode(
+            List.of(
+                BatchCodec.Entry.failed("AUTH user given but no password"),
+                BatchCodec.Entry.probed(relay)),
+            ReportCodec.TERMINATION_MESSAGE_LIMIT);
+    Pod pod =
+        new PodBuilder(terminated(0, message, "Succeeded"))
+            .editMetadata()
+            .addToAnnotations(ProbePodFactory.MEMBERS_ANNOTATION, "mail=r1 relay=r7")
+            .endMetadata()
+            .build();
+
+    assertThat(ProbePodReader.roundOf(pod, "relay")).isEqualTo("r7");
+    assertThat(reader.read(pod, "relay", RUN, CREATED.plusSeconds(10)).orElseThrow().report())
+        .isEqualTo(relay);
+    SourceOutcome mail = reader.read(pod, "mail", RUN, CREATED.plusSeconds(10)).orElseThrow();
+    assertThat(mail.failure()).isEqualTo(ProbeRunFailure.ProbeMisconfigured);
+    assertThat(mail.message()).isEqualTo("AUTH user given but no password");
+    assertThat(ProbePodReader.crashed(pod)).isFalse();
+
+    Pod short1 =
+        new PodBuilder(pod)
+            .editMetadata()
+            .addToAnnotations(ProbePodFactory.MEMBERS_ANNOTATION, "mail=r1 relay=r7 other=r2")
+            .endMetadata()
+            .build();
+    assertThat(reader.read(short1, "relay", RUN, CREATED.plusSeconds(10)).orElseThrow())
+        .satisfies(o -> assertThat(o.failure()).isEqualTo(ProbeRunFailure.ProbeCrashed))
+        .satisfies(
+            o -> assertThat(o.message()).isEqualTo("the result has 2 lines for 3 endpoints"));
   }
 
   @Test
@@ -50,15 +94,16 @@ class ProbePodReaderTest {
             3,
             "Exception in thread \"main\" java.lang.OutOfMemoryError\nsmtp-reach: boom",
             "Failed");
-    SourceOutcome o = reader.read(pod, RUN, CREATED.plusSeconds(10)).orElseThrow();
+    SourceOutcome o = reader.read(pod, "mail", RUN, CREATED.plusSeconds(10)).orElseThrow();
     assertThat(o.failure()).isEqualTo(ProbeRunFailure.ProbeCrashed);
     assertThat(o.message()).isEqualTo("exit code 3: smtp-reach: boom");
+    assertThat(ProbePodReader.crashed(pod)).as("kept for kubectl logs").isTrue();
   }
 
   @Test
   void anImageThatCannotBePulledFailsAtOnce() {
     Pod pod = waiting("ErrImagePull", "not found");
-    assertThat(reader.read(pod, RUN, CREATED.plusSeconds(1)))
+    assertThat(reader.read(pod, "mail", RUN, CREATED.plusSeconds(1)))
         .hasValueSatisfying(
             o -> assertThat(o.failure()).isEqualTo(ProbeRunFailure.ImagePullFailed));
   }
@@ -66,7 +111,7 @@ class ProbePodReaderTest {
   @Test
   void aMissingSecretIsAMisconfiguration() {
     Pod pod = waiting("CreateContainerConfigError", "secret \"creds\" not found");
-    assertThat(reader.read(pod, RUN, CREATED.plusSeconds(1)))
+    assertThat(reader.read(pod, "mail", RUN, CREATED.plusSeconds(1)))
         .hasValueSatisfying(
             o -> {
               assertThat(o.failure()).isEqualTo(ProbeRunFailure.ProbeMisconfigured);
@@ -87,9 +132,9 @@ class ProbePodReaderTest {
             .endCondition()
             .endStatus()
             .build();
-    assertThat(reader.read(pod, RUN, CREATED.plusSeconds(30))).isEmpty();
+    assertThat(reader.read(pod, "mail", RUN, CREATED.plusSeconds(30))).isEmpty();
     assertThat(reader.recheckAt(pod, RUN)).isEqualTo(CREATED.plusSeconds(121));
-    Optional<SourceOutcome> late = reader.read(pod, RUN, CREATED.plusSeconds(121));
+    Optional<SourceOutcome> late = reader.read(pod, "mail", RUN, CREATED.plusSeconds(121));
     assertThat(late)
         .hasValueSatisfying(
             o -> {
@@ -107,7 +152,7 @@ class ProbePodReaderTest {
             .withReason("DeadlineExceeded")
             .endStatus()
             .build();
-    assertThat(reader.read(pod, RUN, CREATED.plusSeconds(60)))
+    assertThat(reader.read(pod, "mail", RUN, CREATED.plusSeconds(60)))
         .hasValueSatisfying(o -> assertThat(o.failure()).isEqualTo(ProbeRunFailure.ProbeTimedOut));
   }
 
@@ -120,8 +165,8 @@ class ProbePodReaderTest {
             .withStartTime(CREATED.toString())
             .endStatus()
             .build();
-    assertThat(reader.read(pod, RUN, CREATED.plusSeconds(60))).isEmpty();
-    assertThat(reader.read(pod, RUN, CREATED.plusSeconds(81)))
+    assertThat(reader.read(pod, "mail", RUN, CREATED.plusSeconds(60))).isEmpty();
+    assertThat(reader.read(pod, "mail", RUN, CREATED.plusSeconds(81)))
         .hasValueSatisfying(o -> assertThat(o.failure()).isEqualTo(ProbeRunFailure.ProbeTimedOut));
   }
 
@@ -146,6 +191,7 @@ class ProbePodReaderTest {
         .withName("mail-r1-1")
         .withCreationTimestamp(CREATED.toString())
         .addToAnnotations(ProbePodFactory.SOURCE_ANNOTATION, "zone-b")
+        .addToAnnotations(ProbePodFactory.MEMBERS_ANNOTATION, "mail=r1")
         .endMetadata()
         .withNewSpec()
         .withNodeName("node-b")

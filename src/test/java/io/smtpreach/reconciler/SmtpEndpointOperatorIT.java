@@ -9,6 +9,7 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.authorization.v1.SelfSubjectAccessReviewBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.smtpreach.api.AuthSpec;
 import io.smtpreach.api.CaBundleSource;
 import io.smtpreach.api.Expectation;
@@ -39,7 +40,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Predicate;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
@@ -279,7 +282,7 @@ class SmtpEndpointOperatorIT {
             .toList();
     assertThat(created)
         .as("one pod per zone, once")
-        .filteredOn(n -> n.contains(scheduled))
+        .filteredOn(podsOf(ns, "mail=" + scheduled)::contains)
         .hasSize(2);
   }
 
@@ -309,7 +312,45 @@ class SmtpEndpointOperatorIT {
             .filter(e -> "Scheduled".equals(e.getReason()))
             .map(e -> e.getInvolvedObject().getName())
             .toList();
-    assertThat(created).as("one pod per zone, once").hasSize(2).allMatch(n -> n.contains(round));
+    assertThat(created)
+        .as("one pod per zone, once")
+        .containsExactlyInAnyOrderElementsOf(podsOf(ns, "mail=" + round));
+  }
+
+  @Test
+  void endpointsWhoseRoundsStartTogetherShareTheirProbePods(@TestNamespace String ns) {
+    Set<String> rosters = ConcurrentHashMap.newKeySet();
+    try (var watch =
+        k.pods()
+            .inNamespace(ns)
+            .inform(
+                new ResourceEventHandler<Pod>() {
+                  @Override
+                  public void onAdd(Pod pod) {
+                    rosters.add(ProbePodReader.members(pod).keySet().toString());
+                  }
+
+                  @Override
+                  public void onUpdate(Pod before, Pod after) {}
+
+                  @Override
+                  public void onDelete(Pod pod, boolean unknown) {}
+                })) {
+      for (String name : List.of("one", "two", "three")) {
+        steps.create(ns, name, perZone());
+      }
+
+      for (String name : List.of("one", "two", "three")) {
+        SmtpEndpointStatus s = steps.awaitRound(ns, name, null);
+        assertThat(s.ports).allSatisfy(p -> assertThat(p.state).isEqualTo("Reachable"));
+        assertThat(port(s, 587).sources).hasSize(2);
+      }
+      assertThat(rosters)
+          .as("pods of the two zones, at least one shared: %s", rosters)
+          .hasSizeLessThan(6)
+          .anyMatch(r -> r.contains(","));
+      await("every pod deleted once all its endpoints read it").until(() -> pods(ns).isEmpty());
+    }
   }
 
   @Test
@@ -410,6 +451,13 @@ class SmtpEndpointOperatorIT {
   }
 
   // --- observing ---
+
+  /** The names of the pods, one per zone, that probe these members alone. */
+  private static List<String> podsOf(String ns, String members) {
+    return List.of(
+        ProbePodFactory.podName(ns, "zone-a", members),
+        ProbePodFactory.podName(ns, "zone-b", members));
+  }
 
   private static List<Pod> pods(String ns) {
     return k.pods().inNamespace(ns).list().getItems();

@@ -54,6 +54,16 @@ final class TestOperatorConfig implements OperatorConfig {
   }
 
   @Override
+  public int probeBatchSize() {
+    return 8;
+  }
+
+  @Override
+  public Duration probeBatchWindow() {
+    return Duration.ofSeconds(1);
+  }
+
+  @Override
   public Duration podStartTimeout() {
     return Duration.ofMinutes(2);
   }

@@ -1,0 +1,146 @@
+package io.smtpreach.reconciler;
+
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
+import io.smtpreach.reconciler.ProbePodFactory.Member;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
+import org.jboss.logging.Logger;
+
+/**
+ * Gathers the endpoints whose rounds start within a short window into shared probe pods: those
+ * whose pods would be alike ({@link ProbePodFactory#template}) go into one pod, up to a batch size,
+ * and the pod is created when the batch is full or the window ends. A round asked for twice before
+ * its pod exists is gathered once. A pod the API server refuses (a quota, an admission policy) is
+ * remembered for its rounds, which report it rather than wait for a pod that will never come.
+ */
+final class ProbeBatcher {
+  private static final Logger LOG = Logger.getLogger(ProbeBatcher.class);
+
+  private record Batch(ProbeSource source, List<Member> members) {}
+
+  private final ProbePodFactory factory;
+  private final KubernetesClient client;
+  private final int batchSize;
+  private final Duration window;
+
+  /** Told about every pod created, to put it in the informer's cache before its event arrives. */
+  private final BiConsumer<ResourceID, Pod> created;
+
+  /** Open batches by template; guarded by {@code this}. */
+  private final Map<Pod, Batch> open = new HashMap<>();
+
+  /** Rounds gathered or being created ({@link #key}); guarded by {@code this}. */
+  private final Set<String> queued = new HashSet<>();
+
+  /** Why a round's pod was refused, by {@link #key}. */
+  private final Map<String, String> refused = new ConcurrentHashMap<>();
+
+  private final ScheduledExecutorService executor =
+      Executors.newSingleThreadScheduledExecutor(
+          r -> {
+            Thread t = new Thread(r, "smtp-reach-probe-batcher");
+            t.setDaemon(true);
+            return t;
+          });
+
+  ProbeBatcher(
+      ProbePodFactory factory,
+      KubernetesClient client,
+      int batchSize,
+      Duration window,
+      BiConsumer<ResourceID, Pod> created) {
+    if (batchSize < 1 || batchSize > 8) {
+      // 8 four-port reports still fit the kubelet's 4096 bytes with every fact (BatchCodec).
+      throw new IllegalArgumentException("smtp-reach.probe-batch-size must be 1 to 8");
+    }
+    this.factory = factory;
+    this.client = client;
+    this.batchSize = batchSize;
+    this.window = window;
+    this.created = created;
+  }
+
+  /** Gathers {@code member}'s round from {@code source} into a pod; no-op if already gathered. */
+  synchronized void submit(Member member, ProbeSource source) {
+    if (!queued.add(key(member, source.name()))) {
+      return;
+    }
+    Pod template = factory.template(member, source);
+    Batch batch = open.get(template);
+    if (batch == null) {
+      batch = new Batch(source, new ArrayList<>());
+      open.put(template, batch);
+      executor.schedule(() -> flush(template), window.toMillis(), TimeUnit.MILLISECONDS);
+    }
+    batch.members().add(member);
+    if (batch.members().size() >= batchSize) {
+      open.remove(template);
+      Batch full = batch;
+      executor.execute(() -> create(full));
+    }
+  }
+
+  /** Why the pod of {@code member}'s round from {@code source} was refused, if it was. */
+  Optional<String> refused(String namespace, String name, String round, String source) {
+    return Optional.ofNullable(refused.get(key(namespace, name, round, source)));
+  }
+
+  /** Forgets a finished round's refusals. */
+  void forget(String namespace, String name, String round, List<String> sources) {
+    sources.forEach(s -> refused.remove(key(namespace, name, round, s)));
+  }
+
+  private void flush(Pod template) {
+    Batch batch;
+    synchronized (this) {
+      batch = open.remove(template);
+    }
+    if (batch != null) {
+      create(batch);
+    }
+  }
+
+  private void create(Batch batch) {
+    Pod pod = factory.build(batch.members(), batch.source());
+    try {
+      Pod made = client.resource(pod).create();
+      created.accept(ResourceID.fromResource(batch.members().get(0).endpoint()), made);
+    } catch (KubernetesClientException e) {
+      if (e.getCode() != 409) { // 409: created before a restart; fine
+        String why = e.getStatus() != null ? e.getStatus().getMessage() : e.getMessage();
+        LOG.warnf(
+            "%s/%s: probe pod refused: %s",
+            pod.getMetadata().getNamespace(), pod.getMetadata().getName(), why);
+        batch.members().forEach(m -> refused.put(key(m, batch.source().name()), why));
+      }
+    } catch (RuntimeException e) {
+      LOG.warnf(e, "creating probe pod %s failed", pod.getMetadata().getName());
+    } finally {
+      synchronized (this) {
+        batch.members().forEach(m -> queued.remove(key(m, batch.source().name())));
+      }
+    }
+  }
+
+  private static String key(Member m, String source) {
+    return key(m.namespace(), m.name(), m.round(), source);
+  }
+
+  private static String key(String namespace, String name, String round, String source) {
+    return namespace + "/" + name + "/" + round + "/" + source;
+  }
+}
