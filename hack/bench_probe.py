@@ -256,6 +256,17 @@ def main():
             ("blackbox_exporter", blackbox.probes(*[("smtp_starttls", "127.0.0.1:" + p) for p in ("587", "2525", "25")],
                                                   ("smtp_tls", "127.0.0.1:465"))),
         ], RUNS)
+        # What a probe pod does when 8 endpoints share it: one process for all, so its start-up
+        # is paid once. Peers probe the same 8 targets as they would (8 processes, 8 GETs).
+        batch = [ROOT + "/bin/smtp-reach", "batch", "--result-file", os.devnull, "--"]
+        for i in range(8):
+            batch += ([] if i == 0 else ["+"]) + ["127.0.0.1", "-p", "587", "--ca-file", CA]
+        rows += scenario("8 endpoints, 587 STARTTLS (one probe pod)", [
+            ("smtp-reach", processes(batch)),
+            ("check_smtp", processes(*[[CHECK_SMTP, "-H", "127.0.0.1", "-p", "587", "-S"]] * 8)),
+            ("swaks", processes(*[SWAKS + ["--server", "127.0.0.1:587", "--tls", "--quit-after", "HELO"]] * 8)),
+            ("blackbox_exporter", blackbox.probes(*[("smtp_starttls", "127.0.0.1:587")] * 8)),
+        ], RUNS)
         rows += scenario("587 dropped (5s timeout)", [
             ("smtp-reach", processes(netns(*ours, NODE_HOST, "-p", "587", "--connect-timeout", "5s"))),
             ("check_smtp", processes(netns(CHECK_SMTP, "-H", NODE_HOST, "-p", "587", "-S", "-t", "5"))),
