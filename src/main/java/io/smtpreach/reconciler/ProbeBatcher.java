@@ -1,7 +1,6 @@
 package io.smtpreach.reconciler;
 
 import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.smtpreach.reconciler.ProbePodFactory.Member;
@@ -18,6 +17,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
+import java.util.function.UnaryOperator;
 import org.jboss.logging.Logger;
 
 /**
@@ -33,7 +33,10 @@ final class ProbeBatcher {
   private record Batch(ProbeSource source, List<Member> members) {}
 
   private final ProbePodFactory factory;
-  private final KubernetesClient client;
+
+  /** Creates a pod on the API server, returning it as created. */
+  private final UnaryOperator<Pod> client;
+
   private final int batchSize;
   private final Duration window;
 
@@ -59,7 +62,7 @@ final class ProbeBatcher {
 
   ProbeBatcher(
       ProbePodFactory factory,
-      KubernetesClient client,
+      UnaryOperator<Pod> client,
       int batchSize,
       Duration window,
       BiConsumer<ResourceID, Pod> created) {
@@ -82,9 +85,10 @@ final class ProbeBatcher {
     Pod template = factory.template(member, source);
     Batch batch = open.get(template);
     if (batch == null) {
-      batch = new Batch(source, new ArrayList<>());
-      open.put(template, batch);
-      executor.schedule(() -> flush(template), window.toMillis(), TimeUnit.MILLISECONDS);
+      Batch opened = new Batch(source, new ArrayList<>());
+      open.put(template, opened);
+      executor.schedule(() -> flush(template, opened), window.toMillis(), TimeUnit.MILLISECONDS);
+      batch = opened;
     }
     batch.members().add(member);
     if (batch.members().size() >= batchSize) {
@@ -104,12 +108,16 @@ final class ProbeBatcher {
     sources.forEach(s -> refused.remove(key(namespace, name, round, s)));
   }
 
-  private void flush(Pod template) {
-    Batch batch;
+  /** Creates the batch's pod when its window ends, unless it filled (and was created) before. */
+  private void flush(Pod template, Batch batch) {
+    boolean stillOpen;
     synchronized (this) {
-      batch = open.remove(template);
+      stillOpen = open.get(template) == batch; // the same batch, not an equal one
+      if (stillOpen) {
+        open.remove(template);
+      }
     }
-    if (batch != null) {
+    if (stillOpen) {
       create(batch);
     }
   }
@@ -117,7 +125,7 @@ final class ProbeBatcher {
   private void create(Batch batch) {
     Pod pod = factory.build(batch.members(), batch.source());
     try {
-      Pod made = client.resource(pod).create();
+      Pod made = client.apply(pod);
       created.accept(ResourceID.fromResource(batch.members().get(0).endpoint()), made);
     } catch (KubernetesClientException e) {
       if (e.getCode() != 409) { // 409: created before a restart; fine

@@ -117,7 +117,7 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
     this.batcher =
         new ProbeBatcher(
             new ProbePodFactory(config),
-            client,
+            pod -> client.resource(pod).create(),
             config.probeBatchSize(),
             config.probeBatchWindow(),
             (owner, pod) -> podSource.handleRecentResourceCreate(owner, pod));
