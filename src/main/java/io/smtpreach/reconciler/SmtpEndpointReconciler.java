@@ -54,7 +54,10 @@ import org.jboss.logging.Logger;
  */
 @ControllerConfiguration(
     name = SmtpEndpointReconciler.NAME,
-    informer = @Informer(onUpdateFilter = ProbeTriggerFilter.class),
+    informer =
+        @Informer(
+            onUpdateFilter = ProbeTriggerFilter.class,
+            itemStore = WithoutManagedFields.class),
     generationAwareEventProcessing = false) // probe-now is an annotation: no new generation
 @RBACRule(
     apiGroups = "",
