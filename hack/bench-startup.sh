@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # make bench-startup: what a probe pod pays every round, from process start to the result file
-# written, for a four-port probe of the local Postfix, in JVM variants run alternately:
+# written, for a four-port probe of the local Postfix as a probe pod runs it (smtp-reach batch,
+# one endpoint), in JVM variants run alternately:
 #   operator-cp  the operator's class path (150 jars), no archive: the launcher before issue 6
 #   probe-cp     the probe's own class path (four jars), no archive
 #   launcher     bin/smtp-reach as shipped: probe class path + the build's CDS archive + flags
@@ -17,7 +18,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 flags=(-XX:TieredStopAtLevel=1 -Xss512k -XX:-UsePerfData
   -Dslf4j.provider=org.slf4j.helpers.NOP_FallbackServiceProvider -Dslf4j.internal.verbosity=WARN)
-args=(probe 127.0.0.1 --ca-file "$peer/ca.pem" --result-file "$work/result.json")
+args=(batch --result-file "$work/result.json" -- 127.0.0.1 --ca-file "$peer/ca.pem")
 cds=(-XX:SharedArchiveFile="$app/probe/probe.jsa" -Xshare:on -Xmx64m)
 run_variant() {
   case $1 in

@@ -12,7 +12,13 @@ public final class Main {
 
   /** Runs the command and returns its exit code (see {@link ExitCodes}). */
   public static int run(String... args) {
-    CommandLine cli = new CommandLine(new SmtpReachCommand());
+    // A probe pod's command goes straight to its subcommand: building the whole command tree's
+    // model first (the probe command's eighteen options among it) costs start-up every round.
+    boolean batch = args.length > 0 && args[0].equals("batch");
+    CommandLine cli = new CommandLine(batch ? new BatchCommand() : new SmtpReachCommand());
+    if (batch) {
+      args = java.util.Arrays.copyOfRange(args, 1, args.length);
+    }
     cli.setExecutionExceptionHandler(
         (e, commandLine, parseResult) -> {
           commandLine.getErr().println("smtp-reach: " + e.getMessage());

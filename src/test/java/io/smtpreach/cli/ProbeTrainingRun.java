@@ -9,10 +9,11 @@ import java.util.List;
 
 /**
  * The probe run that the package build records with {@code -XX:DumpLoadedClassList} to make the
- * probe's class-data sharing archive: one STARTTLS and one implicit-TLS port of loopback servers, a
- * name to resolve and a CA bundle, so that the archive covers the DNS, TLS, certificate and report
- * paths a probe pod takes. Exits non-zero if the probe did not reach both ports, so a broken
- * training run fails the build instead of shipping a thin archive.
+ * probe's class-data sharing archive: what a probe pod runs ({@code smtp-reach batch}) for two
+ * endpoints, a STARTTLS and an implicit-TLS port of loopback servers, with a name to resolve and a
+ * CA bundle, so that the archive covers the DNS, TLS, certificate and result paths a probe pod
+ * takes. Exits non-zero if the probe did not reach both ports, so a broken training run fails the
+ * build instead of shipping a thin archive.
  */
 public final class ProbeTrainingRun {
   private ProbeTrainingRun() {}
@@ -38,16 +39,21 @@ public final class ProbeTrainingRun {
                     SmtpScript.plain().capabilities("PIPELINING", "AUTH PLAIN LOGIN")))) {
       int code =
           Main.run(
-              "probe",
+              "batch",
+              "--result-file",
+              result.toString(),
+              "--",
               "localhost",
               "-p",
               starttls.port() + ":starttls",
+              "--ca-file",
+              caFile.toString(),
+              BatchCommand.SEPARATOR,
+              "localhost",
               "-p",
               implicit.port() + ":implicit",
               "--ca-file",
-              caFile.toString(),
-              "--result-file",
-              result.toString());
+              caFile.toString());
       if (code != ExitCodes.AS_EXPECTED) {
         System.err.println("training probe: exit " + code + ": " + Files.readString(result));
         System.exit(1);
