@@ -323,7 +323,7 @@ class OperatorScaleBench {
           kubeconfig,
           Map.of(),
           log,
-          List.of(env("BENCH_OPERATOR_JVM", "-Xmx307m -XX:+UseSerialGC").split(" ")));
+          List.of(env("BENCH_OPERATOR_JVM", "-Xmx205m -XX:+UseSerialGC").split(" ")));
     }
 
     /** Restarts the operator if it exited; always true (for Awaitility conditions). */
