@@ -13,7 +13,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
@@ -53,12 +52,7 @@ final class ProbeBatcher {
   private final Map<String, String> refused = new ConcurrentHashMap<>();
 
   private final ScheduledExecutorService executor =
-      Executors.newSingleThreadScheduledExecutor(
-          r -> {
-            Thread t = new Thread(r, "smtp-reach-probe-batcher");
-            t.setDaemon(true);
-            return t;
-          });
+      DaemonScheduler.named("smtp-reach-probe-batcher");
 
   ProbeBatcher(
       ProbePodFactory factory,

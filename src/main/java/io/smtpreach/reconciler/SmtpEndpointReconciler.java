@@ -38,7 +38,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
@@ -101,13 +100,7 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
    * namespace deletion whenever the operator is down) no reconcile sees the deletion. Pods that two
    * endpoints finishing at once each left to the other are deleted here too.
    */
-  private final ScheduledExecutorService sweeper =
-      Executors.newSingleThreadScheduledExecutor(
-          r -> {
-            Thread t = new Thread(r, "smtp-reach-metrics-sweeper");
-            t.setDaemon(true);
-            return t;
-          });
+  private final ScheduledExecutorService sweeper = DaemonScheduler.named("smtp-reach-sweeper");
 
   public SmtpEndpointReconciler(
       OperatorConfig config, EndpointMetrics metrics, KubernetesClient client) {
