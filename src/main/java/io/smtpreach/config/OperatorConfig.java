@@ -64,7 +64,7 @@ public interface OperatorConfig {
     @WithDefault("50m")
     String cpuRequest();
 
-    @WithDefault("64Mi")
+    @WithDefault("80Mi")
     String memoryRequest();
 
     @WithDefault("128Mi")

@@ -38,7 +38,7 @@ final class TestOperatorConfig implements OperatorConfig {
 
       @Override
       public String memoryRequest() {
-        return "64Mi";
+        return "80Mi";
       }
 
       @Override
