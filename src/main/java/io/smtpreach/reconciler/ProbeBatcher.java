@@ -71,8 +71,12 @@ final class ProbeBatcher {
     this.created = created;
   }
 
-  /** Gathers {@code member}'s round from {@code source} into a pod; no-op if already gathered. */
-  synchronized void submit(Member member, ProbeSource source) {
+  /**
+   * Gathers {@code member}'s round from {@code source} into a pod; no-op if already gathered. An
+   * {@code urgent} round (someone asked for it: probe-now) does not wait for the window: its pod,
+   * with the rounds gathered so far, is created at once.
+   */
+  synchronized void submit(Member member, ProbeSource source, boolean urgent) {
     if (!queued.add(key(member, source.name()))) {
       return;
     }
@@ -85,7 +89,7 @@ final class ProbeBatcher {
       batch = opened;
     }
     batch.members().add(member);
-    if (batch.members().size() >= batchSize) {
+    if (urgent || batch.members().size() >= batchSize) {
       open.remove(template);
       Batch full = batch;
       executor.execute(() -> create(full));

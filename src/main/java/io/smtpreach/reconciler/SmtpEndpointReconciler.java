@@ -496,7 +496,10 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
   private void createRoundPods(
       SmtpEndpoint endpoint, ProbeSettings settings, RoundStatus round, List<ProbeSource> sources) {
     for (ProbeSource source : sources) {
-      batcher.submit(new ProbePodFactory.Member(endpoint, settings, round.id), source);
+      batcher.submit(
+          new ProbePodFactory.Member(endpoint, settings, round.id),
+          source,
+          "ProbeNow".equals(round.trigger));
     }
   }
 

@@ -43,7 +43,7 @@ class ProbeBatcherTest {
     ProbeBatcher batcher = batcher(3, accepting());
     // "a" is asked for again before its pod exists (a second reconcile): gathered once.
     for (String name : List.of("a", "a", "b", "c", "d")) {
-      batcher.submit(member(name, null), ANY);
+      batcher.submit(member(name, null), ANY, false);
     }
 
     await().until(() -> created.size() == 2);
@@ -54,11 +54,27 @@ class ProbeBatcherTest {
   }
 
   @Test
+  void aRoundSomeoneAskedForDoesNotWaitForTheWindow() {
+    ProbeBatcher batcher =
+        new ProbeBatcher(
+            new ProbePodFactory(TestOperatorConfig.DEFAULTS),
+            accepting(),
+            8,
+            Duration.ofHours(1),
+            (owner, pod) -> cached.add(pod));
+    batcher.submit(member("a", null), ANY, false);
+    batcher.submit(member("b", null), ANY, true);
+
+    await().until(() -> created.size() == 1);
+    assertThat(ProbePodReader.members(created.get(0))).containsOnlyKeys("a", "b");
+  }
+
+  @Test
   void roundsWhosePodsWouldDifferNeverShareOne() {
     ProbeBatcher batcher = batcher(8, accepting());
-    batcher.submit(member("a", null), ANY);
-    batcher.submit(member("b", Map.of("team", "b")), ANY);
-    batcher.submit(member("c", null), new ProbeSource("zone-b", Map.of("zone", "b")));
+    batcher.submit(member("a", null), ANY, false);
+    batcher.submit(member("b", Map.of("team", "b")), ANY, false);
+    batcher.submit(member("c", null), new ProbeSource("zone-b", Map.of("zone", "b")), false);
 
     await().until(() -> created.size() == 3);
     assertThat(created).allSatisfy(p -> assertThat(ProbePodReader.members(p)).hasSize(1));
@@ -76,7 +92,7 @@ class ProbeBatcherTest {
                       .withMessage("exceeded quota: pods, requested: pods=1, used: pods=10")
                       .build());
             });
-    batcher.submit(member("a", null), ANY);
+    batcher.submit(member("a", null), ANY, false);
 
     await()
         .untilAsserted(
