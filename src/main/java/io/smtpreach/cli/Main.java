@@ -1,5 +1,6 @@
 package io.smtpreach.cli;
 
+import java.util.Arrays;
 import picocli.CommandLine;
 
 /** The {@code smtp-reach} command. A plain main: the probe path never boots Quarkus. */
@@ -17,7 +18,7 @@ public final class Main {
     boolean batch = args.length > 0 && args[0].equals("batch");
     CommandLine cli = new CommandLine(batch ? new BatchCommand() : new SmtpReachCommand());
     if (batch) {
-      args = java.util.Arrays.copyOfRange(args, 1, args.length);
+      args = Arrays.copyOfRange(args, 1, args.length);
     }
     cli.setExecutionExceptionHandler(
         (e, commandLine, parseResult) -> {

@@ -1,5 +1,6 @@
 package io.smtpreach.probe;
 
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -66,15 +67,28 @@ public final class BatchCodec {
 
   /** Reads a pod's result; anything else is refused with a reason. */
   public static List<Entry> decode(String message) throws MalformedReportException {
+    List<Entry> entries = new ArrayList<>();
+    for (String line : lines(message)) {
+      entries.add(decodeLine(line));
+    }
+    return entries;
+  }
+
+  /**
+   * A pod's result lines, inflated if compressed, not yet read: an endpoint of a shared pod reads
+   * its own line only ({@link #decodeLine}), not its neighbours' too.
+   */
+  public static List<String> lines(String message) throws MalformedReportException {
     if (message == null || message.isBlank()) {
       throw new MalformedReportException("empty result");
     }
     String text = message.startsWith(COMPRESSED) ? inflate(message) : message;
-    List<Entry> entries = new ArrayList<>();
-    for (String line : text.strip().split("\n")) {
-      entries.add(ReportParser.decodeEntry(line));
-    }
-    return entries;
+    return List.of(text.strip().split("\n"));
+  }
+
+  /** One endpoint's line: its report, or why it could not be probed. */
+  public static Entry decodeLine(String line) throws MalformedReportException {
+    return ReportParser.decodeEntry(line);
   }
 
   private static String lines(List<Entry> entries, ReportCodec.Detail detail) {
@@ -114,7 +128,7 @@ public final class BatchCodec {
     } catch (IllegalArgumentException e) {
       throw new MalformedReportException("compressed result is not base64");
     }
-    try (InputStream in = new GZIPInputStream(new java.io.ByteArrayInputStream(compressed))) {
+    try (InputStream in = new GZIPInputStream(new ByteArrayInputStream(compressed))) {
       byte[] bytes = in.readNBytes(MAX_INFLATED_BYTES + 1);
       if (bytes.length > MAX_INFLATED_BYTES) {
         throw new MalformedReportException(

@@ -49,10 +49,7 @@ public final class ProbePodReader {
     String node = pod.getSpec() == null ? null : pod.getSpec().getNodeName();
     String phase = pod.getStatus() == null ? null : pod.getStatus().getPhase();
     ContainerStatus container = container(pod);
-    ContainerStateTerminated terminated =
-        container == null || container.getState() == null
-            ? null
-            : container.getState().getTerminated();
+    ContainerStateTerminated terminated = terminated(pod);
 
     if (terminated != null || "Succeeded".equals(phase) || "Failed".equals(phase)) {
       return Optional.of(finished(pod, member, source, node, terminated));
@@ -139,9 +136,21 @@ public final class ProbePodReader {
       Pod pod, String member, String source, String node, ContainerStateTerminated terminated) {
     String message = terminated == null ? null : terminated.getMessage();
     if (message != null && !message.isBlank()) {
-      List<BatchCodec.Entry> entries;
+      List<String> lines;
+      BatchCodec.Entry entry;
+      List<String> names = List.copyOf(members(pod).keySet());
+      int index = names.indexOf(member);
       try {
-        entries = BatchCodec.decode(message);
+        lines = BatchCodec.lines(message);
+        if (lines.size() != names.size() || index < 0) {
+          BatchCodec.decode(message); // a crash's output, or results that do not match the pod?
+          return SourceOutcome.failed(
+              source,
+              node,
+              ProbeRunFailure.ProbeCrashed,
+              "the result has " + lines.size() + " lines for " + names.size() + " endpoints");
+        }
+        entry = BatchCodec.decodeLine(lines.get(index));
       } catch (MalformedReportException e) {
         // Not a result: FallbackToLogsOnError put the output's tail there. Say so, briefly.
         return SourceOutcome.failed(
@@ -150,16 +159,6 @@ public final class ProbePodReader {
             ProbeRunFailure.ProbeCrashed,
             "exit code " + terminated.getExitCode() + ": " + message(lastLine(message)));
       }
-      List<String> names = List.copyOf(members(pod).keySet());
-      int index = names.indexOf(member);
-      if (entries.size() != names.size() || index < 0) {
-        return SourceOutcome.failed(
-            source,
-            node,
-            ProbeRunFailure.ProbeCrashed,
-            "the result has " + entries.size() + " lines for " + names.size() + " endpoints");
-      }
-      BatchCodec.Entry entry = entries.get(index);
       return entry.report() != null
           ? SourceOutcome.ran(source, node, entry.report())
           : SourceOutcome.failed(
@@ -218,11 +217,7 @@ public final class ProbePodReader {
     if (!settled(pod)) {
       return false;
     }
-    ContainerStatus container = container(pod);
-    var terminated =
-        container == null || container.getState() == null
-            ? null
-            : container.getState().getTerminated();
+    ContainerStateTerminated terminated = terminated(pod);
     String message = terminated == null ? null : terminated.getMessage();
     if (message == null || message.isBlank()) {
       return terminated != null || "Failed".equals(pod.getStatus().getPhase());
@@ -239,6 +234,13 @@ public final class ProbePodReader {
     var annotations = pod.getMetadata().getAnnotations();
     String source = annotations == null ? null : annotations.get(ProbePodFactory.SOURCE_ANNOTATION);
     return source == null ? "unknown" : source;
+  }
+
+  private static ContainerStateTerminated terminated(Pod pod) {
+    ContainerStatus container = container(pod);
+    return container == null || container.getState() == null
+        ? null
+        : container.getState().getTerminated();
   }
 
   private static ContainerStatus container(Pod pod) {

@@ -235,7 +235,8 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
 
     if (round != null) {
       RoundStatus r = round;
-      List<Pod> roundPods = owned.stream().filter(p -> r.id.equals(roundOf(p, name))).toList();
+      List<Pod> roundPods =
+          owned.stream().filter(p -> r.id.equals(ProbePodReader.roundOf(p, name))).toList();
       Instant startedAt = Instant.parse(r.startedAt);
       List<SourceOutcome> outcomes = new ArrayList<>();
       boolean waiting = false;
@@ -250,21 +251,19 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
       }
       Set<String> present =
           roundPods.stream().map(ProbePodReader::source).collect(Collectors.toSet());
-      List<String> missing =
-          Objects.requireNonNullElse(r.sources, List.<String>of()).stream()
-              .filter(src -> !present.contains(src))
-              .toList();
-      List<String> refused = new ArrayList<>();
-      for (String src : missing) {
-        batcher
-            .refused(namespace, name, r.id, src)
-            .ifPresent(
-                why -> {
-                  refused.add(src);
-                  outcomes.add(SourceOutcome.failed(src, null, ProbeRunFailure.PodRejected, why));
-                });
+      // Sources without a pod: refused by the API server (a result now), or still to come.
+      List<String> missing = new ArrayList<>();
+      for (String src : Objects.requireNonNullElse(r.sources, List.<String>of())) {
+        if (present.contains(src)) {
+          continue;
+        }
+        Optional<String> refused = batcher.refused(namespace, name, r.id, src);
+        if (refused.isPresent()) {
+          outcomes.add(SourceOutcome.failed(src, null, ProbeRunFailure.PodRejected, refused.get()));
+        } else {
+          missing.add(src);
+        }
       }
-      missing = missing.stream().filter(src -> !refused.contains(src)).toList();
       if (!missing.isEmpty()) {
         if (now.isBefore(startedAt.plus(config.podStartTimeout()).plus(runDeadline))) {
           // Written to status but not (all) created: being gathered, or the operator stopped in
@@ -369,7 +368,7 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
   /** An interval round that is due and has no pod yet (none created, or all deleted since). */
   private static boolean notStarted(RoundStatus round, List<Pod> owned, String name) {
     return "Interval".equals(round.trigger)
-        && owned.stream().noneMatch(p -> round.id.equals(roundOf(p, name)));
+        && owned.stream().noneMatch(p -> round.id.equals(ProbePodReader.roundOf(p, name)));
   }
 
   /**
@@ -443,7 +442,8 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
       List<Pod> owned,
       List<Runnable> afterWrite) {
     String name = endpoint.getMetadata().getName();
-    List<Pod> stale = owned.stream().filter(p -> !round.id.equals(roundOf(p, name))).toList();
+    List<Pod> stale =
+        owned.stream().filter(p -> !round.id.equals(ProbePodReader.roundOf(p, name))).toList();
     afterWrite.add(() -> stale.forEach(p -> retire(p, name)));
     afterWrite.add(() -> createRoundPods(endpoint, settings, round, sources));
     LOG.infof(
@@ -594,10 +594,6 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
                 p.getStatus() == null
                     || !Set.of("Succeeded", "Failed").contains(p.getStatus().getPhase()))
         .count();
-  }
-
-  private static String roundOf(Pod pod, String endpoint) {
-    return ProbePodReader.roundOf(pod, endpoint);
   }
 
   private static String probeNowValue(SmtpEndpoint endpoint) {

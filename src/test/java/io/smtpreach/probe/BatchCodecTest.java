@@ -31,6 +31,16 @@ class BatchCodecTest {
             ReportCodecTest.reachable(25, TlsMode.STARTTLS, filler)));
   }
 
+  /** Eight four-port reports of servers that differ by {@code bytes} random bytes each. */
+  private static List<BatchCodec.Entry> eightServers(long seed, int bytes) {
+    Random random = new Random(seed);
+    List<BatchCodec.Entry> entries = new ArrayList<>();
+    for (int i = 0; i < 8; i++) {
+      entries.add(BatchCodec.Entry.probed(fourPorts(random(random, bytes))));
+    }
+    return entries;
+  }
+
   private static String random(Random random, int bytes) {
     byte[] b = new byte[bytes];
     random.nextBytes(b);
@@ -48,11 +58,7 @@ class BatchCodecTest {
 
   @Test
   void eightServersKeepEveryFactByCompressing() throws Exception {
-    Random random = new Random(7);
-    List<BatchCodec.Entry> entries = new ArrayList<>();
-    for (int i = 0; i < 8; i++) {
-      entries.add(BatchCodec.Entry.probed(fourPorts(random(random, 6))));
-    }
+    List<BatchCodec.Entry> entries = eightServers(7, 6);
     String message = BatchCodec.encode(entries, LIMIT);
 
     assertThat(message).startsWith(BatchCodec.COMPRESSED);
@@ -78,11 +84,7 @@ class BatchCodecTest {
 
   @Test
   void whenNothingElseFitsEveryPortKeepsItsStateAndReason() throws Exception {
-    Random random = new Random(11);
-    List<BatchCodec.Entry> entries = new ArrayList<>();
-    for (int i = 0; i < 8; i++) {
-      entries.add(BatchCodec.Entry.probed(fourPorts(random(random, 200))));
-    }
+    List<BatchCodec.Entry> entries = eightServers(11, 200);
     String message = BatchCodec.encode(entries, LIMIT);
 
     assertThat(message.getBytes(StandardCharsets.UTF_8).length).isLessThanOrEqualTo(LIMIT);

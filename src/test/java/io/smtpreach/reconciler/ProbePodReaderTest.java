@@ -27,14 +27,7 @@ class ProbePodReaderTest {
 
   @Test
   void aTerminationMessageWithAReportIsTheSourcesResultWhateverTheExitCode() {
-    ProbeReport report =
-        new ProbeReport(
-            "smtp.example.com",
-            false,
-            CREATED,
-            List.of(
-                ProbeResult.builder("smtp.example.com", ProbeTarget.parse("587"), IpFamily.ANY)
-                    .build(Reason.CONNECT_TIMEOUT, "timed out")));
+    ProbeReport report = report("smtp.example.com", "587", Reason.CONNECT_TIMEOUT, "timed out");
     Pod pod =
         terminated(1, ReportCodec.encode(report, ReportCodec.TERMINATION_MESSAGE_LIMIT), "Failed");
     SourceOutcome o = reader.read(pod, "mail", RUN, CREATED.plusSeconds(10)).orElseThrow();
@@ -46,14 +39,7 @@ class ProbePodReaderTest {
 
   @Test
   void eachEndpointOfASharedPodReadsItsOwnLine() throws Exception {
-    ProbeReport relay =
-        new ProbeReport(
-            "relay.example.com",
-            false,
-            CREATED,
-            List.of(
-                ProbeResult.builder("relay.example.com", ProbeTarget.parse("465"), IpFamily.ANY)
-                    .build(Reason.CONNECTION_REFUSED, "refused")));
+    ProbeReport relay = report("relay.example.com", "465", Reason.CONNECTION_REFUSED, "refused");
     String message =
         BatchCodec.encode(
             List.of(
@@ -183,6 +169,17 @@ class ProbePodReaderTest {
     assertThat(ProbePodReader.settled(cannotPull)).isTrue();
     assertThat(ProbePodReader.settled(terminated(0, "x", "Running"))).isTrue();
     assertThat(ProbePodReader.settled(terminated(0, "x", "Succeeded"))).isTrue();
+  }
+
+  /** A report of one port of {@code host}. */
+  private static ProbeReport report(String host, String port, Reason reason, String message) {
+    return new ProbeReport(
+        host,
+        false,
+        CREATED,
+        List.of(
+            ProbeResult.builder(host, ProbeTarget.parse(port), IpFamily.ANY)
+                .build(reason, message)));
   }
 
   private static Pod base() {
