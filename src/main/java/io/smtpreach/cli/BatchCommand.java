@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -51,24 +52,27 @@ public final class BatchCommand implements Callable<Integer> {
   @Override
   public Integer call() throws IOException, InterruptedException {
     List<List<String>> members = split(words);
+    List<BatchCodec.Entry> entries = new ArrayList<>();
     ExecutorService pool = Executors.newFixedThreadPool(members.size());
-    List<Future<BatchCodec.Entry>> running = new ArrayList<>();
     try {
+      // Parsed one after another with one command, probed at once.
+      ProbeCommand command = new ProbeCommand();
+      CommandLine parser = new CommandLine(command);
+      List<Future<BatchCodec.Entry>> running = new ArrayList<>();
       for (List<String> args : members) {
-        running.add(pool.submit(() -> probe(args)));
+        running.add(probe(parser, command, args, pool));
       }
-      List<BatchCodec.Entry> entries = new ArrayList<>();
       for (Future<BatchCodec.Entry> f : running) {
         entries.add(entry(f));
       }
-      Files.writeString(
-          resultFile,
-          BatchCodec.encode(entries, ReportCodec.TERMINATION_MESSAGE_LIMIT),
-          StandardCharsets.UTF_8);
-      return print(members, entries);
     } finally {
       pool.shutdownNow();
     }
+    Files.writeString(
+        resultFile,
+        BatchCodec.encode(entries, ReportCodec.TERMINATION_MESSAGE_LIMIT),
+        StandardCharsets.UTF_8);
+    return print(members, entries);
   }
 
   private static List<List<String>> split(List<String> words) {
@@ -86,13 +90,16 @@ public final class BatchCommand implements Callable<Integer> {
     return members;
   }
 
-  private static BatchCodec.Entry probe(List<String> args) throws IOException {
-    ProbeCommand probe = new ProbeCommand();
+  private static Future<BatchCodec.Entry> probe(
+      CommandLine parser, ProbeCommand command, List<String> args, ExecutorService pool) {
     try {
-      new CommandLine(probe).parseArgs(args.toArray(String[]::new));
-      return BatchCodec.Entry.probed(probe.report());
+      parser.parseArgs(args.toArray(String[]::new));
+      ProbeCommand.Plan plan = command.plan();
+      return pool.submit(() -> BatchCodec.Entry.probed(plan.run()));
     } catch (CommandLine.ParameterException e) {
-      return BatchCodec.Entry.failed(e.getMessage());
+      return CompletableFuture.completedFuture(BatchCodec.Entry.failed(e.getMessage()));
+    } catch (IOException e) {
+      return CompletableFuture.completedFuture(failed(e));
     }
   }
 
@@ -100,9 +107,16 @@ public final class BatchCommand implements Callable<Integer> {
     try {
       return f.get();
     } catch (ExecutionException e) {
-      Throwable cause = e.getCause();
-      return BatchCodec.Entry.failed(cause.getClass().getSimpleName() + ": " + cause.getMessage());
+      return failed(e.getCause());
     }
+  }
+
+  private static BatchCodec.Entry failed(Throwable cause) {
+    // A CA bundle that cannot be read is a usage error, said as the probe command says it.
+    return BatchCodec.Entry.failed(
+        cause instanceof IllegalArgumentException
+            ? cause.getMessage()
+            : cause.getClass().getSimpleName() + ": " + cause.getMessage());
   }
 
   /** What {@code kubectl logs} shows: each endpoint's table, or why it was not probed. */

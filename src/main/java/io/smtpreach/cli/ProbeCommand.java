@@ -201,25 +201,52 @@ public final class ProbeCommand implements Callable<Integer> {
 
   /** Probes as the options say; a usage error is a ParameterException. */
   ProbeReport report() throws IOException {
-    ProbeOptions options = options();
-    List<ProbeTarget> targets = targets();
-    try (SmtpProber prober = new SmtpProber(options)) {
-      return subject.mxDomain != null ? mx(prober, targets) : prober.probe(subject.host, targets);
+    Plan plan = plan();
+    try {
+      return plan.run();
     } catch (IllegalArgumentException e) {
       throw new ParameterException(spec.commandLine(), e.getMessage());
     }
   }
 
-  /** MX mode probes port 25 only; a -p 25:MODE:EXPECT sets how. */
-  private ProbeReport mx(SmtpProber prober, List<ProbeTarget> targets) {
+  /**
+   * The parsed options, checked and detached from this command: a batch parses every endpoint with
+   * one command (building picocli's model costs more than parsing) and probes them at once.
+   */
+  Plan plan() throws IOException {
+    List<ProbeTarget> targets = targets();
+    if (subject.mxDomain == null) {
+      return new Plan(options(), subject.host, false, targets);
+    }
+    // MX mode probes port 25 only; a -p 25:MODE:EXPECT sets how.
     if (ports.isEmpty()) {
-      return prober.probeMx(subject.mxDomain);
+      return new Plan(options(), subject.mxDomain, true, List.of());
     }
     if (targets.size() != 1 || targets.get(0).port() != 25) {
       throw new ParameterException(
           spec.commandLine(), "with --mx only port 25 can be given (-p 25:MODE:EXPECT)");
     }
-    return prober.probeMx(subject.mxDomain, targets.get(0));
+    return new Plan(options(), subject.mxDomain, true, targets);
+  }
+
+  /**
+   * One probe to run: a host's targets, or a mail domain's MX hosts on port 25 (as the only target,
+   * or the default when there is none).
+   */
+  record Plan(ProbeOptions options, String subject, boolean mx, List<ProbeTarget> targets) {
+    /**
+     * @throws IllegalArgumentException if the CA bundle cannot be read
+     */
+    ProbeReport run() {
+      try (SmtpProber prober = new SmtpProber(options)) {
+        if (!mx) {
+          return prober.probe(subject, targets);
+        }
+        return targets.isEmpty()
+            ? prober.probeMx(subject)
+            : prober.probeMx(subject, targets.get(0));
+      }
+    }
   }
 
   private List<ProbeTarget> targets() {

@@ -17,7 +17,9 @@ import java.security.cert.X509Certificate;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Date;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
@@ -32,10 +34,15 @@ final class CertificateVerifier {
   /** Why a chain failed; empty when it is valid. */
   record Failure(Reason reason, String message) {}
 
-  private final List<X509TrustManager> extraTrust;
   // The system trust store takes tens of milliseconds to parse: loaded only for a chain that the
-  // extra bundle does not vouch for.
-  private X509TrustManager systemTrust;
+  // extra bundle does not vouch for, and once per process, as the endpoints of a shared probe pod
+  // would otherwise each parse it.
+  private static X509TrustManager systemTrust;
+
+  // Extra bundles by their PEM text, for the same reason: a pod's endpoints mount the same files.
+  private static final Map<String, X509TrustManager> EXTRA_TRUST = new HashMap<>();
+
+  private final List<X509TrustManager> extraTrust;
 
   private CertificateVerifier(List<X509TrustManager> extraTrust) {
     this.extraTrust = extraTrust;
@@ -49,15 +56,25 @@ final class CertificateVerifier {
       throws IOException, GeneralSecurityException {
     List<X509TrustManager> managers = new ArrayList<>();
     if (caBundle != null) {
-      try (InputStream in = Files.newInputStream(caBundle)) {
-        managers.add(trustManager(extraCertificates(in, caBundle.toString())));
-      }
+      // ISO-8859-1 maps every byte to one char: the text is the file, whatever its comments hold.
+      String pem = new String(Files.readAllBytes(caBundle), StandardCharsets.ISO_8859_1);
+      managers.add(extraTrust(pem, caBundle.toString()));
     }
     if (caPem != null) {
-      InputStream in = new ByteArrayInputStream(caPem.getBytes(StandardCharsets.US_ASCII));
-      managers.add(trustManager(extraCertificates(in, "the CA bundle text")));
+      managers.add(extraTrust(caPem, "the CA bundle text"));
     }
     return new CertificateVerifier(managers);
+  }
+
+  private static synchronized X509TrustManager extraTrust(String pem, String where)
+      throws IOException, GeneralSecurityException {
+    X509TrustManager tm = EXTRA_TRUST.get(pem);
+    if (tm == null) {
+      InputStream in = new ByteArrayInputStream(pem.getBytes(StandardCharsets.ISO_8859_1));
+      tm = trustManager(extraCertificates(in, where));
+      EXTRA_TRUST.put(pem, tm);
+    }
+    return tm;
   }
 
   private static KeyStore extraCertificates(InputStream in, String where)
@@ -141,7 +158,7 @@ final class CertificateVerifier {
     return Optional.empty();
   }
 
-  private synchronized X509TrustManager systemTrust() throws GeneralSecurityException {
+  private static synchronized X509TrustManager systemTrust() throws GeneralSecurityException {
     if (systemTrust == null) {
       systemTrust = trustManager(null);
     }

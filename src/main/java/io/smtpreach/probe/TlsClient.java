@@ -35,22 +35,31 @@ final class TlsClient {
   private final ProbeOptions options;
   private final String[] protocols;
 
+  // What this JVM's TLS supports: looked up once per process, not once per endpoint of a pod.
+  private static Set<String> supportedProtocols;
+
   TlsClient(ProbeOptions options) {
     this.options = options;
-    Set<String> supported;
-    try {
-      // Not SSLContext.getDefault(): that would load the system trust store, which only the
-      // certificate check needs, and only when the server's chain is not in an extra CA bundle.
-      SSLContext ctx = SSLContext.getInstance("TLS");
-      ctx.init(null, new TrustManager[] {new CapturingTrustManager()}, null);
-      supported = Set.of(ctx.getSupportedSSLParameters().getProtocols());
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException("no TLS support in this JVM", e);
-    }
+    Set<String> supported = supportedProtocols();
     this.protocols =
         Arrays.stream(options.minTlsVersion().andNewer())
             .filter(supported::contains)
             .toArray(String[]::new);
+  }
+
+  private static synchronized Set<String> supportedProtocols() {
+    if (supportedProtocols == null) {
+      try {
+        // Not SSLContext.getDefault(): that would load the system trust store, which only the
+        // certificate check needs, and only when the server's chain is not in an extra CA bundle.
+        SSLContext ctx = SSLContext.getInstance("TLS");
+        ctx.init(null, new TrustManager[] {new CapturingTrustManager()}, null);
+        supportedProtocols = Set.of(ctx.getSupportedSSLParameters().getProtocols());
+      } catch (GeneralSecurityException e) {
+        throw new IllegalStateException("no TLS support in this JVM", e);
+      }
+    }
+    return supportedProtocols;
   }
 
   /** An established TLS session and the chain the server presented. */

@@ -5,6 +5,7 @@ import static io.smtpreach.cli.ProbeCommandTest.smtpReach;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.smtpreach.probe.BatchCodec;
+import io.smtpreach.probe.Expectation;
 import io.smtpreach.probe.Reason;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -54,5 +55,36 @@ class BatchCommandTest {
         .satisfies(r -> assertThat(r.target().port()).isEqualTo(b));
     assertThat(run.exitCode()).isEqualTo(ExitCodes.PROBE_ERROR);
     assertThat(run.stdout()).contains("--bogus", b + "  Implicit");
+  }
+
+  @Test
+  void anEndpointKeepsNothingOfTheOneParsedBeforeIt() throws Exception {
+    int a = closedPort();
+    int b = closedPort();
+    Path result = tmp.resolve("result");
+
+    smtpReach(
+        Map.of(),
+        "batch",
+        "--result-file",
+        result.toString(),
+        "--",
+        "127.0.0.1",
+        "-p",
+        a + ":starttls:blocked",
+        "--connect-timeout",
+        "1s",
+        "+",
+        "localhost",
+        "-p",
+        b + ":implicit");
+
+    List<BatchCodec.Entry> entries = BatchCodec.decode(Files.readString(result));
+    assertThat(entries).hasSize(2);
+    assertThat(entries.get(1).report().subject()).isEqualTo("localhost");
+    assertThat(entries.get(1).report().results())
+        .singleElement()
+        .satisfies(r -> assertThat(r.target().port()).isEqualTo(b))
+        .satisfies(r -> assertThat(r.target().expect()).isEqualTo(Expectation.REACHABLE));
   }
 }
