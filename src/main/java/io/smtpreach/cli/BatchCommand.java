@@ -17,50 +17,56 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import picocli.CommandLine;
-import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.Model.PositionalParamSpec;
 
 /**
  * {@code smtp-reach batch --result-file FILE -- ARGS [+ ARGS]...}: what a probe pod runs. Each
  * {@code ARGS} is one endpoint's {@code probe} arguments; the endpoints are probed at once, in one
  * process, and the result file gets one line each ({@link BatchCodec}). One endpoint's bad
- * arguments fail its line only.
+ * arguments fail its line only. Like the probe command, its model is built by code.
  */
-@Command(
-    name = "batch",
-    hidden = true,
-    description = "Probes several endpoints at once for a probe pod; one result line each.")
 public final class BatchCommand implements Callable<Integer> {
   /** Separates endpoints' arguments; no host, name, duration or mode is a lone plus sign. */
   public static final String SEPARATOR = "+";
 
-  @Spec CommandSpec spec;
+  final CommandSpec spec = CommandSpec.wrapWithoutInspection(this);
 
-  @Option(
-      names = "--result-file",
-      paramLabel = "FILE",
-      required = true,
-      description = "Where the results go, at most 4096 bytes.")
-  Path resultFile;
-
-  @Parameters(paramLabel = "ARGS", description = "Each endpoint's probe arguments, split by +.")
-  List<String> words = new ArrayList<>();
+  BatchCommand() {
+    spec.name("batch");
+    spec.usageMessage()
+        .hidden(true)
+        .description("Probes several endpoints at once for a probe pod; one result line each.");
+    spec.addOption(
+        OptionSpec.builder("--result-file")
+            .paramLabel("FILE")
+            .required(true)
+            .type(String.class)
+            .description("Where the results go, at most 4096 bytes.")
+            .build());
+    spec.addPositional(
+        PositionalParamSpec.builder()
+            .paramLabel("ARGS")
+            .arity("0..*")
+            .type(List.class)
+            .auxiliaryTypes(String.class)
+            .description("Each endpoint's probe arguments, split by +.")
+            .build());
+  }
 
   @Override
   public Integer call() throws IOException, InterruptedException {
-    List<List<String>> members = split(words);
+    List<String> words = spec.positionalParameters().get(0).getValue();
+    List<List<String>> members = split(words == null ? List.of() : words);
+    Path resultFile = Path.of(spec.findOption("--result-file").<String>getValue());
     List<BatchCodec.Entry> entries = new ArrayList<>();
     ExecutorService pool = Executors.newFixedThreadPool(members.size());
     try {
-      // Parsed one after another with one command, probed at once.
-      ProbeCommand command = new ProbeCommand();
-      CommandLine parser = new CommandLine(command);
+      // Parsed one after another, probed at once.
       List<Future<BatchCodec.Entry>> running = new ArrayList<>();
       for (List<String> args : members) {
-        running.add(probe(parser, command, args, pool));
+        running.add(probe(args, pool));
       }
       for (Future<BatchCodec.Entry> f : running) {
         entries.add(entry(f));
@@ -90,10 +96,11 @@ public final class BatchCommand implements Callable<Integer> {
     return members;
   }
 
-  private static Future<BatchCodec.Entry> probe(
-      CommandLine parser, ProbeCommand command, List<String> args, ExecutorService pool) {
+  private static Future<BatchCodec.Entry> probe(List<String> args, ExecutorService pool) {
+    // A command each: picocli does not reset an option of an argument group between parses.
+    ProbeCommand command = new ProbeCommand();
     try {
-      parser.parseArgs(args.toArray(String[]::new));
+      new CommandLine(command.spec).parseArgs(args.toArray(String[]::new));
       ProbeCommand.Plan plan = command.plan();
       return pool.submit(() -> BatchCodec.Entry.probed(plan.run()));
     } catch (CommandLine.ParameterException e) {

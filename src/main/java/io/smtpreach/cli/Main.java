@@ -16,9 +16,15 @@ public final class Main {
     // A probe pod's command goes straight to its subcommand: building the whole command tree's
     // model first (the probe command's eighteen options among it) costs start-up every round.
     boolean batch = args.length > 0 && args[0].equals("batch");
-    CommandLine cli = new CommandLine(batch ? new BatchCommand() : new SmtpReachCommand());
+    CommandLine cli;
     if (batch) {
+      cli = new CommandLine(new BatchCommand().spec);
       args = Arrays.copyOfRange(args, 1, args.length);
+    } else {
+      cli =
+          new CommandLine(new SmtpReachCommand())
+              .addSubcommand(new CommandLine(new ProbeCommand().spec))
+              .addSubcommand(new CommandLine(new BatchCommand().spec));
     }
     cli.setExecutionExceptionHandler(
         (e, commandLine, parseResult) -> {

@@ -19,163 +19,194 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.Callable;
-import picocli.CommandLine.ArgGroup;
-import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.ArgGroupSpec;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.Model.PositionalParamSpec;
 import picocli.CommandLine.ParameterException;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 /**
  * {@code smtp-reach probe HOST}: probes ports of one host (or a domain's MX hosts) and explains.
+ *
+ * <p>Its picocli model is built by code, not read from annotations: a probe pod parses these
+ * options every round, and reading annotations (reflection and a proxy class per annotation type)
+ * cost it about 45 ms of its start-up (docs/benchmarks.md).
  */
-@Command(
-    name = "probe",
-    mixinStandardHelpOptions = true,
-    versionProvider = VersionProvider.class,
-    sortOptions = false,
-    description = {
-      "Probes an SMTP host on each port and TLS mode and says exactly what works and what does not.",
-      "Default ports: 587 STARTTLS, 465 implicit TLS, 2525 STARTTLS, and 25 (STARTTLS if offered,"
-          + " not required to be reachable)."
-    },
-    exitCodeListHeading = "%nExit codes:%n",
-    exitCodeList = {
-      "0:every port as expected",
-      "1:some port not as expected",
-      "2:usage error",
-      "3:the probe could not run"
-    },
-    footerHeading = "%nEnvironment:%n",
-    footer = {
-      "  SMTP_REACH_AUTH_USERNAME, SMTP_REACH_AUTH_PASSWORD  credential for the AUTH check"
-          + " (the password is never printed)",
-      "  SMTP_REACH_CA_BUNDLE  extra trusted CA certificates as PEM text (as --ca-file)"
-    })
 public final class ProbeCommand implements Callable<Integer> {
   static final String ENV_USERNAME = "SMTP_REACH_AUTH_USERNAME";
   static final String ENV_PASSWORD = "SMTP_REACH_AUTH_PASSWORD";
   static final String ENV_CA_BUNDLE = "SMTP_REACH_CA_BUNDLE";
 
-  @Spec CommandSpec spec;
+  final CommandSpec spec = CommandSpec.wrapWithoutInspection(this);
 
-  @ArgGroup(multiplicity = "1")
-  Subject subject;
-
-  static final class Subject {
-    @Parameters(index = "0", paramLabel = "HOST", description = "Host name or IP address to probe.")
-    String host;
-
-    @Option(
-        names = "--mx",
-        paramLabel = "DOMAIN",
-        description = "Probe port 25 on the MX hosts of this mail domain instead of one host.")
-    String mxDomain;
+  ProbeCommand() {
+    spec.name("probe").versionProvider(new VersionProvider());
+    spec.usageMessage()
+        .sortOptions(false)
+        .description(
+            "Probes an SMTP host on each port and TLS mode and says exactly what works and what"
+                + " does not.",
+            "Default ports: 587 STARTTLS, 465 implicit TLS, 2525 STARTTLS, and 25 (STARTTLS if"
+                + " offered, not required to be reachable).")
+        .exitCodeListHeading("%nExit codes:%n")
+        .exitCodeList(
+            new TreeMap<>( // in code order
+                Map.of(
+                    "0",
+                    "every port as expected",
+                    "1",
+                    "some port not as expected",
+                    "2",
+                    "usage error",
+                    "3",
+                    "the probe could not run")))
+        .footerHeading("%nEnvironment:%n")
+        .footer(
+            "  SMTP_REACH_AUTH_USERNAME, SMTP_REACH_AUTH_PASSWORD  credential for the AUTH check"
+                + " (the password is never printed)",
+            "  SMTP_REACH_CA_BUNDLE  extra trusted CA certificates as PEM text (as --ca-file)");
+    spec.addArgGroup(
+        ArgGroupSpec.builder()
+            .exclusive(true)
+            .multiplicity("1")
+            .addArg(
+                PositionalParamSpec.builder()
+                    .index("0")
+                    .paramLabel("HOST")
+                    .description("Host name or IP address to probe.")
+                    .build())
+            .addArg(
+                option(
+                    "--mx",
+                    "DOMAIN",
+                    "Probe port 25 on the MX hosts of this mail domain instead of one host."))
+            .build());
+    spec.addOption(
+        OptionSpec.builder("-p", "--port")
+            .paramLabel("PORT[:MODE[:EXPECT]]")
+            .type(List.class)
+            .auxiliaryTypes(String.class)
+            .description(
+                "Port to probe, repeatable; replaces the defaults. MODE: starttls, implicit,"
+                    + " none, auto.",
+                "EXPECT: reachable (default), blocked, any. E.g. -p 587:starttls -p"
+                    + " 25:auto:blocked")
+            .build());
+    spec.addOption(flagOption("--json", "Print the versioned JSON report instead of a table."));
+    spec.addOption(
+        option(
+            "--result-file",
+            "FILE",
+            "Also write the compact JSON report here, at most 4096 bytes."));
+    spec.addOption(
+        option(
+            "--connect-timeout",
+            "DURATION",
+            "TCP connect deadline; a timeout means silently dropped (default ${DEFAULT-VALUE}).",
+            "5s"));
+    spec.addOption(
+        option(
+            "--read-timeout",
+            "DURATION",
+            "Deadline for each server reply (default ${DEFAULT-VALUE}).",
+            "10s"));
+    spec.addOption(
+        option(
+            "--timeout",
+            "DURATION",
+            "Deadline for each port's whole dialogue (default ${DEFAULT-VALUE}).",
+            "30s"));
+    spec.addOption(
+        option(
+            "--dns-timeout",
+            "DURATION",
+            "Deadline for each DNS query (default ${DEFAULT-VALUE}).",
+            "5s"));
+    spec.addOption(
+        option(
+            "--ehlo",
+            "NAME",
+            "Name to send with EHLO (default ${DEFAULT-VALUE}).",
+            ProbeOptions.DEFAULT_EHLO_NAME));
+    spec.addOption(
+        option("--server-name", "NAME", "Name for SNI and certificate checks (default: HOST)."));
+    spec.addOption(
+        option(
+            "--ca-file",
+            "FILE",
+            "Extra trusted CA certificates (PEM), on top of the system trust."));
+    spec.addOption(flagOption("--insecure", "Do not verify certificates (facts are still shown)."));
+    spec.addOption(
+        option(
+            "--min-tls",
+            "VERSION",
+            "Oldest TLS version to offer: 1.0, 1.1, 1.2, 1.3 (default ${DEFAULT-VALUE}).",
+            "1.2"));
+    spec.addOption(
+        option(
+            "--ip-family",
+            "FAMILY",
+            "any, v4, v6, or each (probe IPv4 and IPv6 separately) (default ${DEFAULT-VALUE}).",
+            "any"));
+    spec.addOption(
+        option(
+            "--dns-server",
+            "ADDRESS[:PORT]",
+            "Ask this DNS server instead of the system's resolver."));
+    spec.addOption(
+        option(
+            "--auth-user", "USER", "Check AUTH with this user (default: $" + ENV_USERNAME + ")."));
+    spec.addOption(
+        option(
+            "--auth-password-file",
+            "FILE",
+            "Read the AUTH password from this file (default: $" + ENV_PASSWORD + ")."));
+    // As mixinStandardHelpOptions would, but that mixin is read from annotations.
+    spec.addOption(
+        OptionSpec.builder("-h", "--help")
+            .usageHelp(true)
+            .description("Show this help message and exit.")
+            .build());
+    spec.addOption(
+        OptionSpec.builder("-V", "--version")
+            .versionHelp(true)
+            .description("Print version information and exit.")
+            .build());
   }
 
-  @Option(
-      names = {"-p", "--port"},
-      paramLabel = "PORT[:MODE[:EXPECT]]",
-      description = {
-        "Port to probe, repeatable; replaces the defaults. MODE: starttls, implicit, none, auto.",
-        "EXPECT: reachable (default), blocked, any. E.g. -p 587:starttls -p 25:auto:blocked"
-      })
-  List<String> ports = new ArrayList<>();
+  private static OptionSpec option(String name, String label, String description) {
+    return option(name, label, description, null);
+  }
 
-  @Option(names = "--json", description = "Print the versioned JSON report instead of a table.")
-  boolean json;
+  private static OptionSpec option(
+      String name, String label, String description, String defaultValue) {
+    return OptionSpec.builder(name)
+        .paramLabel(label)
+        .type(String.class)
+        .description(description)
+        .defaultValue(defaultValue)
+        .build();
+  }
 
-  @Option(
-      names = "--result-file",
-      paramLabel = "FILE",
-      description = "Also write the compact JSON report here, at most 4096 bytes.")
-  Path resultFile;
+  private static OptionSpec flagOption(String name, String description) {
+    return OptionSpec.builder(name).type(boolean.class).description(description).build();
+  }
 
-  @Option(
-      names = "--connect-timeout",
-      paramLabel = "DURATION",
-      defaultValue = "5s",
-      description =
-          "TCP connect deadline; a timeout means silently dropped (default ${DEFAULT-VALUE}).")
-  String connectTimeout;
+  /** The value the last parse gave an option: its default, or null, when it was not given. */
+  private <T> T value(String name) {
+    return spec.findOption(name).getValue();
+  }
 
-  @Option(
-      names = "--read-timeout",
-      paramLabel = "DURATION",
-      defaultValue = "10s",
-      description = "Deadline for each server reply (default ${DEFAULT-VALUE}).")
-  String readTimeout;
+  private boolean flag(String name) {
+    return Boolean.TRUE.equals(value(name));
+  }
 
-  @Option(
-      names = "--timeout",
-      paramLabel = "DURATION",
-      defaultValue = "30s",
-      description = "Deadline for each port's whole dialogue (default ${DEFAULT-VALUE}).")
-  String timeout;
-
-  @Option(
-      names = "--dns-timeout",
-      paramLabel = "DURATION",
-      defaultValue = "5s",
-      description = "Deadline for each DNS query (default ${DEFAULT-VALUE}).")
-  String dnsTimeout;
-
-  @Option(
-      names = "--ehlo",
-      paramLabel = "NAME",
-      defaultValue = ProbeOptions.DEFAULT_EHLO_NAME,
-      description = "Name to send with EHLO (default ${DEFAULT-VALUE}).")
-  String ehloName;
-
-  @Option(
-      names = "--server-name",
-      paramLabel = "NAME",
-      description = "Name for SNI and certificate checks (default: HOST).")
-  String serverName;
-
-  @Option(
-      names = "--ca-file",
-      paramLabel = "FILE",
-      description = "Extra trusted CA certificates (PEM), on top of the system trust.")
-  Path caFile;
-
-  @Option(names = "--insecure", description = "Do not verify certificates (facts are still shown).")
-  boolean insecure;
-
-  @Option(
-      names = "--min-tls",
-      paramLabel = "VERSION",
-      defaultValue = "1.2",
-      description = "Oldest TLS version to offer: 1.0, 1.1, 1.2, 1.3 (default ${DEFAULT-VALUE}).")
-  String minTls;
-
-  @Option(
-      names = "--ip-family",
-      paramLabel = "FAMILY",
-      defaultValue = "any",
-      description =
-          "any, v4, v6, or each (probe IPv4 and IPv6 separately) (default ${DEFAULT-VALUE}).")
-  String ipFamily;
-
-  @Option(
-      names = "--dns-server",
-      paramLabel = "ADDRESS[:PORT]",
-      description = "Ask this DNS server instead of the system's resolver.")
-  String dnsServer;
-
-  @Option(
-      names = "--auth-user",
-      paramLabel = "USER",
-      description = "Check AUTH with this user (default: $" + ENV_USERNAME + ").")
-  String authUser;
-
-  @Option(
-      names = "--auth-password-file",
-      paramLabel = "FILE",
-      description = "Read the AUTH password from this file (default: $" + ENV_PASSWORD + ").")
-  Path authPasswordFile;
+  private Path path(String name) {
+    String file = value(name);
+    return file == null ? null : Path.of(file);
+  }
 
   /** The environment; replaced in tests. */
   Map<String, String> environment = System.getenv();
@@ -183,6 +214,7 @@ public final class ProbeCommand implements Callable<Integer> {
   @Override
   public Integer call() throws IOException {
     ProbeReport report = report();
+    Path resultFile = path("--result-file");
     if (resultFile != null) {
       Files.writeString(
           resultFile,
@@ -190,7 +222,7 @@ public final class ProbeCommand implements Callable<Integer> {
           StandardCharsets.UTF_8);
     }
     PrintWriter out = spec.commandLine().getOut();
-    if (json) {
+    if (flag("--json")) {
       out.println(ReportCodec.encode(report));
     } else {
       out.print(new TableRenderer().render(report));
@@ -209,24 +241,24 @@ public final class ProbeCommand implements Callable<Integer> {
     }
   }
 
-  /**
-   * The parsed options, checked and detached from this command: a batch parses every endpoint with
-   * one command (building picocli's model costs more than parsing) and probes them at once.
-   */
+  /** The parsed options, checked and detached from this command: a batch probes them at once. */
   Plan plan() throws IOException {
-    List<ProbeTarget> targets = targets();
-    if (subject.mxDomain == null) {
-      return new Plan(options(), subject.host, false, targets);
+    List<String> given = value("--port");
+    List<String> ports = given == null ? List.of() : given;
+    List<ProbeTarget> targets = targets(ports);
+    String mxDomain = value("--mx");
+    if (mxDomain == null) {
+      return new Plan(options(), spec.positionalParameters().get(0).getValue(), false, targets);
     }
     // MX mode probes port 25 only; a -p 25:MODE:EXPECT sets how.
     if (ports.isEmpty()) {
-      return new Plan(options(), subject.mxDomain, true, List.of());
+      return new Plan(options(), mxDomain, true, List.of());
     }
     if (targets.size() != 1 || targets.get(0).port() != 25) {
       throw new ParameterException(
           spec.commandLine(), "with --mx only port 25 can be given (-p 25:MODE:EXPECT)");
     }
-    return new Plan(options(), subject.mxDomain, true, targets);
+    return new Plan(options(), mxDomain, true, targets);
   }
 
   /**
@@ -249,7 +281,7 @@ public final class ProbeCommand implements Callable<Integer> {
     }
   }
 
-  private List<ProbeTarget> targets() {
+  private List<ProbeTarget> targets(List<String> ports) {
     if (ports.isEmpty()) {
       return ProbeTarget.DEFAULTS;
     }
@@ -268,30 +300,36 @@ public final class ProbeCommand implements Callable<Integer> {
   }
 
   private ProbeOptions options() throws IOException {
+    Path caFile = path("--ca-file");
     ProbeOptions.Builder b =
         ProbeOptions.builder()
-            .connectTimeout(duration(connectTimeout))
-            .readTimeout(duration(readTimeout))
-            .timeout(duration(timeout))
-            .dnsTimeout(duration(dnsTimeout))
-            .insecure(insecure)
-            .serverName(serverName)
+            .connectTimeout(duration("--connect-timeout"))
+            .readTimeout(duration("--read-timeout"))
+            .timeout(duration("--timeout"))
+            .dnsTimeout(duration("--dns-timeout"))
+            .insecure(flag("--insecure"))
+            .serverName(value("--server-name"))
             .caBundle(caFile)
             .caBundlePem(environment.get(ENV_CA_BUNDLE));
+    String ehloName = value("--ehlo");
     parse(() -> b.ehloName(ehloName));
+    String minTls = value("--min-tls");
     b.minTlsVersion(parse(() -> TlsVersion.parse(minTls)));
+    String ipFamily = value("--ip-family");
     b.ipFamily(parse(() -> IpFamily.parse(ipFamily)));
+    String dnsServer = value("--dns-server");
     if (dnsServer != null) {
       b.dnsServer(parse(() -> dnsServer(dnsServer)));
     }
     if (caFile != null && !Files.isReadable(caFile)) {
       throw new ParameterException(spec.commandLine(), "cannot read CA file " + caFile);
     }
+    String authUser = value("--auth-user");
     String user = authUser != null ? authUser : environment.get(ENV_USERNAME);
     if (user != null && !user.isEmpty()) {
       String password =
-          authPasswordFile != null
-              ? Files.readString(authPasswordFile, StandardCharsets.UTF_8).strip()
+          path("--auth-password-file") != null
+              ? Files.readString(path("--auth-password-file"), StandardCharsets.UTF_8).strip()
               : environment.get(ENV_PASSWORD);
       if (password == null) {
         throw new ParameterException(
@@ -303,7 +341,8 @@ public final class ProbeCommand implements Callable<Integer> {
     return b.build();
   }
 
-  private Duration duration(String text) {
+  private Duration duration(String option) {
+    String text = value(option);
     return parse(() -> Durations.parse(text));
   }
 

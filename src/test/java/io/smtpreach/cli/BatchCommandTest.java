@@ -69,10 +69,13 @@ class BatchCommandTest {
         "--result-file",
         result.toString(),
         "--",
-        "127.0.0.1",
+        "--mx",
+        "example.invalid",
         "-p",
-        a + ":starttls:blocked",
-        "--connect-timeout",
+        "25:starttls:blocked",
+        "--dns-server",
+        "127.0.0.1:" + a,
+        "--dns-timeout",
         "1s",
         "+",
         "localhost",
@@ -81,7 +84,9 @@ class BatchCommandTest {
 
     List<BatchCodec.Entry> entries = BatchCodec.decode(Files.readString(result));
     assertThat(entries).hasSize(2);
+    assertThat(entries.get(0).report().mx()).isTrue();
     assertThat(entries.get(1).report().subject()).isEqualTo("localhost");
+    assertThat(entries.get(1).report().mx()).isFalse();
     assertThat(entries.get(1).report().results())
         .singleElement()
         .satisfies(r -> assertThat(r.target().port()).isEqualTo(b))
