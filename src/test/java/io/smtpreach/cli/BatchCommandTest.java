@@ -9,6 +9,7 @@ import io.smtpreach.probe.Expectation;
 import io.smtpreach.probe.Reason;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -25,12 +26,8 @@ class BatchCommandTest {
     Path result = tmp.resolve("result");
 
     ProbeCommandTest.Run run =
-        smtpReach(
-            Map.of(),
-            "batch",
-            "--result-file",
-            result.toString(),
-            "--",
+        batch(
+            result,
             "127.0.0.1",
             "-p",
             a + ":starttls:blocked",
@@ -63,12 +60,8 @@ class BatchCommandTest {
     int b = closedPort();
     Path result = tmp.resolve("result");
 
-    smtpReach(
-        Map.of(),
-        "batch",
-        "--result-file",
-        result.toString(),
-        "--",
+    batch(
+        result,
         "--mx",
         "example.invalid",
         "-p",
@@ -91,5 +84,12 @@ class BatchCommandTest {
         .singleElement()
         .satisfies(r -> assertThat(r.target().port()).isEqualTo(b))
         .satisfies(r -> assertThat(r.target().expect()).isEqualTo(Expectation.REACHABLE));
+  }
+
+  /** The batch command for these endpoints' words, split by +, its results in {@code result}. */
+  private static ProbeCommandTest.Run batch(Path result, String... words) throws Exception {
+    List<String> args = new ArrayList<>(List.of("batch", "--result-file", result.toString(), "--"));
+    args.addAll(List.of(words));
+    return smtpReach(Map.of(), args.toArray(String[]::new));
   }
 }
