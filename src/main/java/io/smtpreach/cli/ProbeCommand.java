@@ -205,7 +205,7 @@ public final class ProbeCommand implements Callable<Integer> {
 
   private Path path(String name) {
     String file = value(name);
-    return file == null ? null : Path.of(file);
+    return file == null ? null : parse(() -> Path.of(file));
   }
 
   /** The environment; replaced in tests. */
