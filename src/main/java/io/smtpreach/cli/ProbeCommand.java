@@ -243,22 +243,23 @@ public final class ProbeCommand implements Callable<Integer> {
 
   /** The parsed options, checked and detached from this command: a batch probes them at once. */
   Plan plan() throws IOException {
+    ProbeOptions options = options();
     List<String> given = value("--port");
     List<String> ports = given == null ? List.of() : given;
     List<ProbeTarget> targets = targets(ports);
     String mxDomain = value("--mx");
     if (mxDomain == null) {
-      return new Plan(options(), spec.positionalParameters().get(0).getValue(), false, targets);
+      return new Plan(options, spec.positionalParameters().get(0).getValue(), false, targets);
     }
     // MX mode probes port 25 only; a -p 25:MODE:EXPECT sets how.
     if (ports.isEmpty()) {
-      return new Plan(options(), mxDomain, true, List.of());
+      return new Plan(options, mxDomain, true, List.of());
     }
     if (targets.size() != 1 || targets.get(0).port() != 25) {
       throw new ParameterException(
           spec.commandLine(), "with --mx only port 25 can be given (-p 25:MODE:EXPECT)");
     }
-    return new Plan(options(), mxDomain, true, targets);
+    return new Plan(options, mxDomain, true, targets);
   }
 
   /**
@@ -327,9 +328,10 @@ public final class ProbeCommand implements Callable<Integer> {
     String authUser = value("--auth-user");
     String user = authUser != null ? authUser : environment.get(ENV_USERNAME);
     if (user != null && !user.isEmpty()) {
+      Path passwordFile = path("--auth-password-file");
       String password =
-          path("--auth-password-file") != null
-              ? Files.readString(path("--auth-password-file"), StandardCharsets.UTF_8).strip()
+          passwordFile != null
+              ? Files.readString(passwordFile, StandardCharsets.UTF_8).strip()
               : environment.get(ENV_PASSWORD);
       if (password == null) {
         throw new ParameterException(
