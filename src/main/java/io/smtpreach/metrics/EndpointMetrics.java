@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLongArray;
@@ -44,6 +45,7 @@ public final class EndpointMetrics extends Collector {
   public static final String LAST_SUCCESS = "smtp_reach_last_successful_round_timestamp_seconds";
   public static final String INTERVAL = "smtp_reach_probe_interval_seconds";
   public static final String ROUNDS = "smtp_reach_probe_rounds";
+  public static final String STATUS_UNREADABLE = "smtp_reach_status_unreadable";
 
   private static final List<String> ENDPOINT = List.of("namespace", "endpoint");
   private static final List<String> SOURCE =
@@ -127,6 +129,7 @@ public final class EndpointMetrics extends Collector {
       gauges.put(f, new ArrayList<>());
     }
     List<MetricFamilySamples.Sample> counted = new ArrayList<>();
+    List<MetricFamilySamples.Sample> unreadable = new ArrayList<>();
     endpoints
         .get()
         .forEach(
@@ -134,11 +137,23 @@ public final class EndpointMetrics extends Collector {
               String namespace = e.getMetadata().getNamespace();
               String name = e.getMetadata().getName();
               List<String> labels = List.of(namespace, name);
-              interval
-                  .apply(e)
-                  .ifPresent(i -> add(gauges, Family.INTERVAL, ENDPOINT, labels, i.toSeconds()));
-              if (e.getStatus() != null) {
-                render(gauges, labels, e.getStatus());
+              // Rendered apart first: a status this version cannot read (written by hand, or by
+              // another version) costs its own series, not the scrape.
+              Map<Family, List<MetricFamilySamples.Sample>> own = new EnumMap<>(Family.class);
+              for (Family f : Family.values()) {
+                own.put(f, new ArrayList<>());
+              }
+              try {
+                interval
+                    .apply(e)
+                    .ifPresent(i -> add(own, Family.INTERVAL, ENDPOINT, labels, i.toSeconds()));
+                if (e.getStatus() != null) {
+                  render(own, labels, e.getStatus());
+                }
+                own.forEach((f, samples) -> gauges.get(f).addAll(samples));
+              } catch (RuntimeException malformed) {
+                unreadable.add(
+                    new MetricFamilySamples.Sample(STATUS_UNREADABLE, ENDPOINT, labels, 1));
               }
               AtomicLongArray counts = rounds.get(namespace + "/" + name);
               for (int o = 0; counts != null && o < OUTCOMES.length; o++) {
@@ -162,6 +177,12 @@ public final class EndpointMetrics extends Collector {
             Type.COUNTER,
             "Rounds by outcome: Succeeded, Partial (some sources did not run), Failed",
             counted));
+    families.add(
+        new MetricFamilySamples(
+            STATUS_UNREADABLE,
+            Type.GAUGE,
+            "1 for an endpoint whose status this operator cannot read: its other series are left out",
+            unreadable));
     return families;
   }
 
@@ -255,6 +276,7 @@ public final class EndpointMetrics extends Collector {
       List<String> names,
       List<String> values,
       double value) {
+    values.forEach(v -> Objects.requireNonNull(v, "a label value is missing"));
     gauges.get(family).add(new MetricFamilySamples.Sample(family.metric, names, values, value));
   }
 

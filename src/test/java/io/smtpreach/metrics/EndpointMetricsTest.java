@@ -118,6 +118,29 @@ class EndpointMetricsTest {
   }
 
   @Test
+  void oneMalformedStatusCostsOnlyItsOwnSeriesAndSaysSo() throws Exception {
+    put("good", Reason.OK);
+    SmtpEndpoint bad = endpoint("bad", Reason.OK);
+    bad.getStatus().lastSuccessfulProbeTime = "yesterday";
+    bad.getStatus().ports.get(0).sources.get(0).reason = null;
+    cache.put("bad", bad);
+    SmtpEndpoint noSources = endpoint("no-sources", Reason.OK);
+    noSources.getStatus().ports.get(0).sources = null;
+    cache.put("no-sources", noSources);
+    StringWriter text = new StringWriter();
+
+    TextFormat.write004(text, registry.metricFamilySamples());
+
+    assertThat(gauge(EndpointMetrics.PORT_UP, "endpoint", "good")).isEqualTo(1.0);
+    assertThat(samples(EndpointMetrics.PORT_UP))
+        .extracting(s -> label(s, "endpoint"))
+        .containsExactly("good");
+    assertThat(samples(EndpointMetrics.STATUS_UNREADABLE))
+        .extracting(s -> label(s, "endpoint"))
+        .containsExactlyInAnyOrder("bad", "no-sources");
+  }
+
+  @Test
   void theExpositionHasOneHelpAndTypeLinePerFamily() throws Exception {
     put("mail", Reason.OK);
     metrics.roundFinished("team", "mail", StatusAggregator.RoundOutcome.Succeeded);
