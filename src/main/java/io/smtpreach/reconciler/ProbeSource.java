@@ -6,6 +6,7 @@ import io.smtpreach.api.Placement;
 import io.smtpreach.api.ProbeSpec;
 import io.smtpreach.status.StatusAggregator;
 import java.util.Collection;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -23,16 +24,38 @@ public record ProbeSource(String name, Map<String, String> nodeSelector) {
    * {@code EachNode}. Empty when no node fits.
    */
   public static List<ProbeSource> of(ProbeSpec probe, Collection<Node> nodes) {
-    Placement placement =
-        probe == null || probe.placement == null ? Placement.Any : probe.placement;
+    Placement placement = placement(probe);
     if (placement == Placement.Any) {
       return List.of(new ProbeSource(StatusAggregator.ANY_SOURCE, Map.of()));
     }
+    return fromNodes(probe, nodes.stream().filter(ProbeSource::isReady).toList());
+  }
+
+  /**
+   * The sources whose nodes exist but none is Ready and schedulable now (cordoned, NotReady): their
+   * round did not run, so they keep what is known of them. A source with no node at all is gone.
+   */
+  public static List<String> unavailable(ProbeSpec probe, Collection<Node> nodes) {
+    if (placement(probe) == Placement.Any) {
+      return List.of();
+    }
+    List<String> eligible = of(probe, nodes).stream().map(ProbeSource::name).toList();
+    return fromNodes(probe, List.copyOf(nodes)).stream()
+        .map(ProbeSource::name)
+        .filter(n -> !eligible.contains(n))
+        .toList();
+  }
+
+  private static Placement placement(ProbeSpec probe) {
+    return probe == null || probe.placement == null ? Placement.Any : probe.placement;
+  }
+
+  /** One source per node group or node among {@code nodes} that match the selector, by name. */
+  private static List<ProbeSource> fromNodes(ProbeSpec probe, List<Node> nodes) {
     Map<String, String> selector = probe.nodeSelector == null ? Map.of() : probe.nodeSelector;
-    List<Node> eligible =
-        nodes.stream().filter(ProbeSource::isReady).filter(n -> matches(n, selector)).toList();
-    if (placement == Placement.PerNodeGroup) {
-      return eligible.stream()
+    List<Node> matching = nodes.stream().filter(n -> matches(n, selector)).toList();
+    if (probe.placement == Placement.PerNodeGroup) {
+      return matching.stream()
           .map(n -> labels(n).get(probe.nodeLabel))
           .filter(Objects::nonNull)
           .distinct()
@@ -40,7 +63,7 @@ public record ProbeSource(String name, Map<String, String> nodeSelector) {
           .map(v -> new ProbeSource(v, Map.of(probe.nodeLabel, v)))
           .toList();
     }
-    return eligible.stream()
+    return matching.stream()
         .map(
             n ->
                 new ProbeSource(
@@ -48,7 +71,7 @@ public record ProbeSource(String name, Map<String, String> nodeSelector) {
                     Map.of(
                         HOSTNAME_LABEL,
                         labels(n).getOrDefault(HOSTNAME_LABEL, n.getMetadata().getName()))))
-        .sorted(java.util.Comparator.comparing(ProbeSource::name))
+        .sorted(Comparator.comparing(ProbeSource::name))
         .toList();
   }
 

@@ -66,12 +66,13 @@ public final class StatusAggregator {
     List<SourceOutcome> sorted =
         outcomes.stream().sorted(Comparator.comparing(SourceOutcome::source)).toList();
     List<PortChange> changes = new ArrayList<>();
+    boolean anyRan = outcomes.stream().anyMatch(SourceOutcome::ran);
     for (ProbeTarget target : targets) {
       PortStatus old = oldPorts.get(target.port());
       if (old != null && !target.mode().displayName().equals(old.tls)) {
         old = null; // the mode changed: a different check, start its history afresh
       }
-      next.ports.add(port(target, old, sorted, nowText, changes));
+      next.ports.add(port(target, old, sorted, anyRan, nowText, changes));
     }
     long ran = outcomes.stream().filter(SourceOutcome::ran).count();
     RoundOutcome outcome =
@@ -150,6 +151,7 @@ public final class StatusAggregator {
       ProbeTarget target,
       PortStatus old,
       List<SourceOutcome> outcomes,
+      boolean roundRan,
       String now,
       List<PortChange> changes) {
     Map<String, SourceStatus> oldSources = new LinkedHashMap<>();
@@ -162,13 +164,14 @@ public final class StatusAggregator {
       SourceStatus before = oldSources.get(o.source());
       Optional<ProbeResult> verdict = o.ran() ? verdict(o, target) : Optional.empty();
       if (verdict.isEmpty()) {
-        if (before != null) {
+        if (oldSources.remove(o.source()) != null) {
           sources.add(before); // could not probe from here this round: keep what we knew
         }
         continue;
       }
       ProbeResult r = verdict.get();
       fresh.put(o.source(), r);
+      oldSources.remove(o.source());
       SourceStatus s = source(o, r, before, now);
       sources.add(s);
       if (before == null || !s.state.equals(before.state)) {
@@ -182,6 +185,11 @@ public final class StatusAggregator {
                 s.message,
                 s.asExpected));
       }
+    }
+    if (!roundRan) {
+      // Nothing ran (no eligible node, say): a round that did not run changes nothing we knew,
+      // whichever sources it would have had.
+      sources.addAll(oldSources.values());
     }
     // Failing sources first, then by name; bounded.
     sources.sort(

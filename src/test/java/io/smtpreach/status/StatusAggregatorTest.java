@@ -139,6 +139,34 @@ class StatusAggregatorTest {
   }
 
   @Test
+  void aRoundThatCouldNotStartKeepsEverySourcesStateWhateverItsPlacement() {
+    SmtpEndpointStatus first =
+        round(
+                null,
+                T0,
+                ran("zone-a", ok(P587), ok(P465), blocked25()),
+                ran("zone-b", result(P587, Reason.CONNECT_TIMEOUT), ok(P465), blocked25()))
+            .status();
+
+    SmtpEndpointStatus s =
+        StatusAggregator.roundNotStarted(
+            first,
+            TARGETS,
+            ProbeRunFailure.NoEligibleNodes,
+            "no Ready node matches the placement",
+            1L,
+            T1);
+
+    assertThat(s.ports).usingRecursiveFieldByFieldElementComparator().isEqualTo(first.ports);
+    assertThat(s.ports.get(0).state)
+        .as("587 stays Blocked: no false all-clear")
+        .isEqualTo("Blocked");
+    assertThat(condition(s, ConditionTypes.PROBES_RUNNING)).isEqualTo("False/NoEligibleNodes");
+    assertThat(condition(s, ConditionTypes.READY))
+        .isEqualTo(condition(first, ConditionTypes.READY));
+  }
+
+  @Test
   void theRecommendationNeedsTlsFromEverySourceAndAutoCountsForWhatItNegotiated() {
     ProbeTarget auto2525 = new ProbeTarget(2525, TlsMode.AUTO);
     ProbeResult plain =
