@@ -59,6 +59,13 @@ public interface OperatorConfig {
    */
   Optional<String> leaseNamespace();
 
+  /**
+   * The key that signs probe pods (at least 16 bytes), so that only pods this operator created are
+   * read as results. Replicas must share it (the chart keeps it in a Secret); without one, each
+   * process draws a random key and loses the rounds in flight when it stops.
+   */
+  Optional<String> podSigningKey();
+
   /** Default requests and limits of the probe container. */
   interface ProbeResources {
     @WithDefault("50m")

@@ -16,6 +16,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
+import java.util.function.Predicate;
 import java.util.function.UnaryOperator;
 import org.jboss.logging.Logger;
 
@@ -50,6 +51,12 @@ final class ProbeBatcher {
 
   /** Why a round's pod was refused, by {@link #key}. */
   private final Map<String, String> refused = new ConcurrentHashMap<>();
+
+  /**
+   * Rounds whose pod this process created ({@link #key}): if such a pod is gone before its round
+   * was read, it was deleted, and asking for another would probe the source twice.
+   */
+  private final Set<String> createdRounds = ConcurrentHashMap.newKeySet();
 
   private final ScheduledExecutorService executor =
       DaemonScheduler.named("smtp-reach-probe-batcher");
@@ -101,9 +108,28 @@ final class ProbeBatcher {
     return Optional.ofNullable(refused.get(key(namespace, name, round, source)));
   }
 
-  /** Forgets a finished round's refusals. */
+  /** Whether this process created the pod of {@code member}'s round from {@code source}. */
+  boolean created(String namespace, String name, String round, String source) {
+    return createdRounds.contains(key(namespace, name, round, source));
+  }
+
+  /** Forgets a finished round's refusals and pods. */
   void forget(String namespace, String name, String round, List<String> sources) {
-    sources.forEach(s -> refused.remove(key(namespace, name, round, s)));
+    sources.forEach(
+        s -> {
+          refused.remove(key(namespace, name, round, s));
+          createdRounds.remove(key(namespace, name, round, s));
+        });
+  }
+
+  /**
+   * Forgets the refusals and pods of every round for which {@code current} is false (superseded, or
+   * its endpoint deleted), which no reader will {@link #forget}.
+   */
+  void retainOnly(Predicate<String[]> current) {
+    Predicate<String> stale = key -> !current.test(key.split("/", 4));
+    refused.keySet().removeIf(stale);
+    createdRounds.removeIf(stale);
   }
 
   /** Creates the batch's pod when its window ends, unless it filled (and was created) before. */
@@ -124,14 +150,19 @@ final class ProbeBatcher {
     Pod pod = factory.build(batch.members(), batch.source());
     try {
       Pod made = client.apply(pod);
+      batch.members().forEach(m -> createdRounds.add(key(m, batch.source().name())));
       created.accept(ResourceID.fromResource(batch.members().get(0).endpoint()), made);
     } catch (KubernetesClientException e) {
-      if (e.getCode() != 409) { // 409: created before a restart; fine
-        String why = e.getStatus() != null ? e.getStatus().getMessage() : e.getMessage();
+      String why = e.getStatus() != null ? e.getStatus().getMessage() : e.getMessage();
+      if (refusal(e.getCode())) {
         LOG.warnf(
             "%s/%s: probe pod refused: %s",
             pod.getMetadata().getNamespace(), pod.getMetadata().getName(), why);
         batch.members().forEach(m -> refused.put(key(m, batch.source().name()), why));
+      } else if (e.getCode() != 409) { // 409: created before a restart; its reader decides
+        LOG.warnf(
+            "%s/%s: probe pod not created, asked for again shortly: %s",
+            pod.getMetadata().getNamespace(), pod.getMetadata().getName(), why);
       }
     } catch (RuntimeException e) {
       LOG.warnf(e, "creating probe pod %s failed", pod.getMetadata().getName());
@@ -140,6 +171,15 @@ final class ProbeBatcher {
         batch.members().forEach(m -> queued.remove(key(m, batch.source().name())));
       }
     }
+  }
+
+  /**
+   * Whether the API server said no for good (forbidden by a quota or an admission policy, invalid),
+   * rather than not now (overloaded, unavailable, timed out, or a conflict), which a later ask may
+   * get past.
+   */
+  private static boolean refusal(int code) {
+    return code >= 400 && code < 500 && code != 408 && code != 409 && code != 429;
   }
 
   private static String key(Member m, String source) {

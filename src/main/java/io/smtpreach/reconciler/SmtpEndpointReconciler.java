@@ -9,10 +9,12 @@ import io.javaoperatorsdk.operator.api.config.informer.Informer;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.ErrorStatusUpdateControl;
 import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
 import io.javaoperatorsdk.operator.api.reconciler.IndexedResourceCache;
 import io.javaoperatorsdk.operator.api.reconciler.PrimaryUpdateAndCacheUtils;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
+import io.javaoperatorsdk.operator.api.reconciler.RetryInfo;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
@@ -38,6 +40,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
@@ -82,6 +85,9 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
    */
   private static final Duration SWEEP = Duration.ofSeconds(15);
 
+  /** When to try again after JOSDK's retries of a failing reconcile are spent. */
+  static final Duration AFTER_RETRIES = Duration.ofSeconds(30);
+
   /** How long a pod that ended without a result stays for {@code kubectl logs}. */
   private static final Duration KEEP_CRASHED = Duration.ofMinutes(10);
 
@@ -91,6 +97,13 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
   private final EventRecorder events;
   private final KubernetesClient client;
   private final ProbeBatcher batcher;
+
+  /** Set when the operator starts ({@link #prepareEventSources}): loading it reads a Secret. */
+  private volatile PodSignature signature;
+
+  /** Pods that claim an endpoint's round but that it did not create, reported once each. */
+  private final Set<String> reportedForeignPods = ConcurrentHashMap.newKeySet();
+
   private InformerEventSource<Pod, SmtpEndpoint> podSource;
   private InformerEventSource<Node, SmtpEndpoint> nodeSource;
   private IndexedResourceCache<SmtpEndpoint> endpoints;
@@ -113,7 +126,7 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
     this.batcher =
         new ProbeBatcher(
             new ProbePodFactory(config),
-            pod -> client.resource(pod).create(),
+            pod -> client.resource(signature.sign(pod)).create(),
             config.probeBatchSize(),
             config.probeBatchWindow(),
             (owner, pod) -> podSource.handleRecentResourceCreate(owner, pod));
@@ -122,6 +135,7 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
   @Override
   public List<EventSource<?, SmtpEndpoint>> prepareEventSources(
       EventSourceContext<SmtpEndpoint> context) {
+    signature = PodSigningKey.load(config, client);
     podSource =
         new InformerEventSource<>(
             InformerEventSourceConfiguration.from(Pod.class, SmtpEndpoint.class)
@@ -160,9 +174,23 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
   }
 
   private void sweep() {
+    if (!podSource.isRunning()) {
+      return; // not the leader yet, or still starting: there is nothing to compare with
+    }
     try {
       metrics.retainOnly((ns, name) -> endpoints.get(new ResourceID(name, ns)).isPresent());
-      podSource.list().forEach(p -> retire(p, null));
+      batcher.retainOnly(
+          key ->
+              endpoints
+                  .get(new ResourceID(key[1], key[0]))
+                  .map(e -> e.getStatus() == null ? null : e.getStatus().round)
+                  .filter(round -> round.id.equals(key[2]))
+                  .isPresent());
+      List<Pod> pods = podSource.list().toList();
+      pods.stream().filter(signature::authentic).forEach(p -> retire(p, null));
+      Set<String> present =
+          pods.stream().map(p -> p.getMetadata().getUid()).collect(Collectors.toSet());
+      reportedForeignPods.retainAll(present);
     } catch (RuntimeException e) {
       LOG.warnf(e, "sweep failed; next in %ss", SWEEP.toSeconds());
     }
@@ -208,7 +236,14 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
       return UpdateControl.noUpdate();
     }
 
-    List<Pod> owned = new ArrayList<>(context.getSecondaryResources(Pod.class));
+    List<Pod> owned = new ArrayList<>();
+    for (Pod pod : context.getSecondaryResources(Pod.class)) {
+      if (signature.trusted(pod, endpoint)) {
+        owned.add(pod);
+      } else {
+        reportForeign(endpoint, pod);
+      }
+    }
     Duration runDeadline = settings.probeDeadline(config.probeStartAllowance());
     String probeNow = probeNowValue(endpoint);
     boolean probeNowRequested = probeNow != null && !probeNow.equals(status.probeNowHandled);
@@ -260,6 +295,14 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
         Optional<String> refused = batcher.refused(namespace, name, r.id, src);
         if (refused.isPresent()) {
           outcomes.add(SourceOutcome.failed(src, null, ProbeRunFailure.PodRejected, refused.get()));
+        } else if (batcher.created(namespace, name, r.id, src)) {
+          // Deleted before it was read: another pod might probe the source a second time.
+          outcomes.add(
+              SourceOutcome.failed(
+                  src,
+                  null,
+                  ProbeRunFailure.ProbePodDeleted,
+                  "its probe pod was deleted before its result was read"));
         } else {
           missing.add(src);
         }
@@ -283,6 +326,7 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
         }
       }
       if (!waiting) {
+        outcomes.addAll(unavailableSources(endpoint, r));
         StatusAggregator.Result result =
             StatusAggregator.afterRound(
                 status, settings.targets(), outcomes, generation, startedAt, now);
@@ -314,7 +358,7 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
                   status,
                   settings.targets(),
                   ProbeRunFailure.NoEligibleNodes,
-                  "no Ready node matches the placement",
+                  "no Ready, schedulable node matches the placement",
                   generation,
                   now);
           status.nextProbeTime = StatusAggregator.timestamp(now.plus(settings.interval()));
@@ -325,7 +369,12 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
           recheck = earliest(recheck, now.plus(RECHECK_BUSY));
         } else {
           String id =
-              roundId(trigger, generation, probeNow, status.lastProbeTime + status.nextProbeTime);
+              roundId(
+                  endpoint.getMetadata().getUid(),
+                  trigger,
+                  generation,
+                  probeNow,
+                  status.lastProbeTime + status.nextProbeTime);
           status.round = round(id, now.toString(), trigger, generation, sources);
           if (probeNowRequested) {
             status.probeNowHandled = probeNow;
@@ -361,7 +410,12 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
       return null; // no eligible node now: the round that comes due will say so
     }
     String id =
-        roundId("Interval", generation, probeNow, status.lastProbeTime + status.nextProbeTime);
+        roundId(
+            endpoint.getMetadata().getUid(),
+            "Interval",
+            generation,
+            probeNow,
+            status.lastProbeTime + status.nextProbeTime);
     return round(id, status.nextProbeTime, "Interval", generation, sources);
   }
 
@@ -421,6 +475,24 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
     return ProbeSource.of(endpoint.getSpec().probe, nodeSource.list().toList());
   }
 
+  /**
+   * The sources a round did not include because their nodes are cordoned or not Ready: they did not
+   * run, so they keep what is known of them and say why.
+   */
+  private List<SourceOutcome> unavailableSources(SmtpEndpoint endpoint, RoundStatus round) {
+    List<String> included = Objects.requireNonNullElse(round.sources, List.of());
+    return ProbeSource.unavailable(endpoint.getSpec().probe, nodeSource.list().toList()).stream()
+        .filter(src -> !included.contains(src))
+        .map(
+            src ->
+                SourceOutcome.failed(
+                    src,
+                    null,
+                    ProbeRunFailure.NoEligibleNodes,
+                    "no Ready, schedulable node in this source"))
+        .toList();
+  }
+
   /** Whether the round must wait: its pods would exceed the cap on probe pods at once. */
   private boolean overCap(SmtpEndpoint endpoint, List<ProbeSource> sources) {
     long active = activeProbePods();
@@ -457,16 +529,18 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
 
   /**
    * The round's id, derived from what started it, so that deciding twice to start the same round (a
-   * reconcile that read a stale copy of the endpoint, say) makes the same pods, not more.
+   * reconcile that read a stale copy of the endpoint, say) makes the same pods, not more. The
+   * endpoint's UID keeps an endpoint recreated under the same name from its predecessor's pods.
    */
-  static String roundId(String trigger, long generation, String probeNow, String lastRound) {
+  static String roundId(
+      String uid, String trigger, long generation, String probeNow, String lastRound) {
     String key =
         switch (trigger) {
           case "ProbeNow" -> "p/" + generation + "/" + probeNow;
           case "Interval" -> "i/" + generation + "/" + lastRound;
           default -> "g/" + generation;
         };
-    return ProbePodFactory.shortHash(key, 5);
+    return ProbePodFactory.shortHash(uid + "/" + key, 5);
   }
 
   /** Why a round is due now, or null: a new or changed spec, probe-now, or the interval. */
@@ -535,6 +609,48 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
     } catch (KubernetesClientException e) {
       LOG.debugf("%s/%s: delete: %s", namespace, pod.getMetadata().getName(), e.getMessage());
     }
+  }
+
+  /**
+   * A pod with the probe pods' labels that this operator did not create for this endpoint (forged,
+   * changed since, or left by an earlier endpoint of the same name): never read, never deleted,
+   * reported once if it claims the endpoint's round.
+   */
+  private void reportForeign(SmtpEndpoint endpoint, Pod pod) {
+    String name = endpoint.getMetadata().getName();
+    RoundStatus round = endpoint.getStatus() == null ? null : endpoint.getStatus().round;
+    boolean claimsRound = round != null && round.id.equals(ProbePodReader.roundOf(pod, name));
+    if (!claimsRound || !reportedForeignPods.add(pod.getMetadata().getUid())) {
+      return;
+    }
+    String message =
+        "pod "
+            + pod.getMetadata().getName()
+            + " claims this endpoint's round but smtp-reach did not create it: ignored";
+    LOG.warnf("%s/%s: %s", endpoint.getMetadata().getNamespace(), name, message);
+    events.record(endpoint, EventRecorder.Type.Warning, "ForeignProbePod", message);
+  }
+
+  /**
+   * After JOSDK's last retry (a status patch failing through a long API outage, say), come back
+   * later anyway: otherwise the endpoint would wait for something else to change it.
+   */
+  @Override
+  public ErrorStatusUpdateControl<SmtpEndpoint> updateErrorStatus(
+      SmtpEndpoint endpoint, Context<SmtpEndpoint> context, Exception e) {
+    boolean lastAttempt = context.getRetryInfo().map(RetryInfo::isLastAttempt).orElse(false);
+    if (!lastAttempt) {
+      return ErrorStatusUpdateControl.defaultErrorProcessing();
+    }
+    LOG.warnf(
+        "%s/%s: reconcile failed after its retries (%s); next try in %ss",
+        endpoint.getMetadata().getNamespace(),
+        endpoint.getMetadata().getName(),
+        e.getMessage(),
+        AFTER_RETRIES.toSeconds());
+    return ErrorStatusUpdateControl.<SmtpEndpoint>noStatusUpdate()
+        .withNoRetry()
+        .rescheduleAfter(AFTER_RETRIES);
   }
 
   /** Events for every changed port and for probes that stop or start running; the round counter. */

@@ -103,6 +103,47 @@ class ProbeBatcherTest {
     assertThat(batcher.refused("team", "a", "r-a", "any")).isEmpty();
   }
 
+  @Test
+  void aPodTheApiServerCouldNotCreateForNowIsNotRefusedAndIsAskedForAgain() {
+    List<Integer> attempts = new CopyOnWriteArrayList<>();
+    ProbeBatcher batcher =
+        batcher(
+            8,
+            pod -> {
+              attempts.add(attempts.size());
+              if (attempts.size() == 1) {
+                throw new KubernetesClientException(
+                    new StatusBuilder()
+                        .withCode(503)
+                        .withMessage("etcdserver: leader changed")
+                        .build());
+              }
+              created.add(pod);
+              return pod;
+            });
+    batcher.submit(member("a", null), ANY, true);
+    await().until(() -> attempts.size() == 1);
+    assertThat(batcher.refused("team", "a", "r-a", "any")).isEmpty();
+
+    await()
+        .untilAsserted(
+            () -> {
+              batcher.submit(member("a", null), ANY, true);
+              assertThat(created).hasSize(1);
+            });
+  }
+
+  @Test
+  void theRoundsOfEveryPodItCreatedAreRememberedUntilForgotten() {
+    ProbeBatcher batcher = batcher(8, accepting());
+    batcher.submit(member("a", null), ANY, true);
+
+    await().until(() -> batcher.created("team", "a", "r-a", "any"));
+    assertThat(batcher.created("team", "a", "r-a", "zone-b")).isFalse();
+    batcher.forget("team", "a", "r-a", List.of("any"));
+    assertThat(batcher.created("team", "a", "r-a", "any")).isFalse();
+  }
+
   private static ProbePodFactory.Member member(String name, Map<String, String> labels) {
     SmtpEndpointSpec spec = new SmtpEndpointSpec();
     if (labels != null) {

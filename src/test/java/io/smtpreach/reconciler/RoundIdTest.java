@@ -8,13 +8,20 @@ import org.junit.jupiter.api.Test;
 class RoundIdTest {
   @Test
   void theSameTriggerGivesTheSameIdAndAnotherTriggerAnother() {
-    String created = SmtpEndpointReconciler.roundId("Created", 1, null, null);
+    String created = SmtpEndpointReconciler.roundId("u1", "Created", 1, null, null);
     assertThat(created).hasSize(10).matches("[0-9a-f]+");
-    assertThat(SmtpEndpointReconciler.roundId("Created", 1, null, null)).isEqualTo(created);
-    assertThat(SmtpEndpointReconciler.roundId("SpecChanged", 2, null, null)).isNotEqualTo(created);
-    assertThat(SmtpEndpointReconciler.roundId("ProbeNow", 1, "a", null))
-        .isNotEqualTo(SmtpEndpointReconciler.roundId("ProbeNow", 1, "b", null));
-    assertThat(SmtpEndpointReconciler.roundId("Interval", 1, null, "t1"))
-        .isNotEqualTo(SmtpEndpointReconciler.roundId("Interval", 1, null, "t2"));
+    assertThat(SmtpEndpointReconciler.roundId("u1", "Created", 1, null, null)).isEqualTo(created);
+    assertThat(SmtpEndpointReconciler.roundId("u1", "SpecChanged", 2, null, null))
+        .isNotEqualTo(created);
+    assertThat(SmtpEndpointReconciler.roundId("u1", "ProbeNow", 1, "a", null))
+        .isNotEqualTo(SmtpEndpointReconciler.roundId("u1", "ProbeNow", 1, "b", null));
+    assertThat(SmtpEndpointReconciler.roundId("u1", "Interval", 1, null, "t1"))
+        .isNotEqualTo(SmtpEndpointReconciler.roundId("u1", "Interval", 1, null, "t2"));
+  }
+
+  @Test
+  void anEndpointRecreatedUnderTheSameNameNeverSharesARoundWithItsPredecessor() {
+    assertThat(SmtpEndpointReconciler.roundId("u2", "Created", 1, null, null))
+        .isNotEqualTo(SmtpEndpointReconciler.roundId("u1", "Created", 1, null, null));
   }
 }

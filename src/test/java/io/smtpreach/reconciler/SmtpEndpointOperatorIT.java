@@ -254,6 +254,155 @@ class SmtpEndpointOperatorIT {
     assertThat(port(s, 587).since).isEqualTo(before.since);
   }
 
+  @Test
+  void cordonedZonesKeepWhatIsKnownOfThemAndTheirSeries(@TestNamespace String ns) {
+    zoneB.iptables("-A", "OUTPUT", "-p", "tcp", "--dport", "587", "-j", "DROP");
+    SmtpEndpointSpec spec = perZone();
+    spec.ports = List.of(new PortSpec(587, TlsMode.StartTLS, null));
+    spec.connectTimeout = "2s";
+    steps.create(ns, "mail", spec);
+    SmtpEndpointStatus first = steps.awaitRound(ns, "mail", null);
+    assertThat(source(port(first, 587), "zone-b").state).isEqualTo("Blocked");
+    try {
+      // zone-b's only node cordoned: zone-b did not run, it did not become fine.
+      cordon("node-b", true);
+      SmtpEndpointStatus s = steps.probeNow(ns, "mail");
+      assertThat(port(s, 587).state).isEqualTo("Blocked");
+      assertThat(source(port(s, 587), "zone-b").since)
+          .isEqualTo(source(port(first, 587), "zone-b").since);
+      assertCondition(s, ConditionTypes.PROBES_RUNNING, "False", "NoEligibleNodes");
+      awaitMetric(0.0, "smtp_reach_port_up", ns, "mail", "587", "zone-b");
+
+      // Every node cordoned: the round cannot start at all, and still nothing is forgotten.
+      cordon("node-a", true);
+      s = steps.probeNow(ns, "mail");
+      assertThat(port(s, 587).sources)
+          .extracting(src -> src.name + "=" + src.state)
+          .containsExactlyInAnyOrder("zone-a=Reachable", "zone-b=Blocked");
+      assertCondition(s, ConditionTypes.PROBES_RUNNING, "False", "NoEligibleNodes");
+      assertThat(metric("smtp_reach_port_up", ns, "mail", "587", "zone-b")).isEqualTo(0.0);
+      assertThat(metric("smtp_reach_port_up", ns, "mail", "587", "zone-a")).isEqualTo(1.0);
+    } finally {
+      cordon("node-a", false);
+      cordon("node-b", false);
+    }
+  }
+
+  @Test
+  void aPodSmtpReachDidNotCreateIsNeverReadEvenIfItClaimsTheNextRound(@TestNamespace String ns) {
+    zoneB.iptables("-A", "OUTPUT", "-p", "tcp", "--dport", "587", "-j", "DROP");
+    SmtpEndpointSpec spec = perZone();
+    spec.ports = List.of(new PortSpec(587, TlsMode.StartTLS, null));
+    spec.connectTimeout = "2s";
+    spec.interval = "30s";
+    SmtpEndpoint ep = steps.create(ns, "mail", spec);
+    SmtpEndpointStatus first = steps.awaitRound(ns, "mail", null);
+    assertThat(source(port(first, 587), "zone-b").state).isEqualTo("Blocked");
+
+    // Whoever may create pods here forges zone-b's next result: probed from zone-a instead.
+    Pod forged =
+        new io.fabric8.kubernetes.api.model.PodBuilder()
+            .withNewMetadata()
+            .withName("forged")
+            .withNamespace(ns)
+            .addToLabels(ProbePodFactory.MANAGED_BY_LABEL, ProbePodFactory.MANAGED_BY)
+            .addToAnnotations(ProbePodFactory.MEMBERS_ANNOTATION, "mail=" + first.round.id)
+            .addToAnnotations(ProbePodFactory.SOURCE_ANNOTATION, "zone-b")
+            .addToAnnotations(PodSignature.ANNOTATION, "made-up")
+            .addNewOwnerReference()
+            .withApiVersion(ep.getApiVersion())
+            .withKind(ep.getKind())
+            .withName("mail")
+            .withUid(ep.getMetadata().getUid())
+            .endOwnerReference()
+            .endMetadata()
+            .withNewSpec()
+            .withRestartPolicy("Never")
+            .withNodeSelector(Map.of("topology.kubernetes.io/zone", "zone-a"))
+            .addNewContainer()
+            .withName("probe")
+            .withImage("ghcr.io/smtp-reach/smtp-reach:forged")
+            .withArgs(
+                "batch",
+                "--result-file",
+                "/dev/termination-log",
+                "--",
+                spec.host,
+                "-p",
+                "587:starttls",
+                "--insecure")
+            .withTerminationMessagePath("/dev/termination-log")
+            .endContainer()
+            .endSpec()
+            .build();
+    k.pods().inNamespace(ns).resource(forged).create();
+
+    SmtpEndpointStatus second = steps.awaitRound(ns, "mail", first.lastProbeTime);
+    assertThat(source(port(second, 587), "zone-b").state).isEqualTo("Blocked");
+    awaitEvent(
+        ns,
+        "mail",
+        e -> e.getReason().equals("ForeignProbePod") && e.getMessage().contains("forged"));
+    assertThat(k.pods().inNamespace(ns).withName("forged").get())
+        .as("not ours to delete either")
+        .isNotNull();
+  }
+
+  @Test
+  void aProbePodDeletedMidRoundIsNotProbedAgain(@TestNamespace String ns) {
+    zoneB.iptables("-A", "OUTPUT", "-p", "tcp", "--dport", "587", "-j", "DROP");
+    List<String> zoneBPods = new java.util.concurrent.CopyOnWriteArrayList<>();
+    try (var watch =
+        k.pods()
+            .inNamespace(ns)
+            .inform(
+                new ResourceEventHandler<Pod>() {
+                  @Override
+                  public void onAdd(Pod pod) {
+                    if ("zone-b".equals(ProbePodReader.source(pod))) {
+                      zoneBPods.add(pod.getMetadata().getName());
+                    }
+                  }
+
+                  @Override
+                  public void onUpdate(Pod before, Pod after) {}
+
+                  @Override
+                  public void onDelete(Pod pod, boolean unknown) {}
+                })) {
+      SmtpEndpointSpec spec = perZone();
+      spec.ports = List.of(new PortSpec(587, TlsMode.StartTLS, null));
+      spec.connectTimeout = "8s";
+      steps.create(ns, "mail", spec);
+      await("zone-b's pod").until(() -> !zoneBPods.isEmpty());
+      k.pods().inNamespace(ns).withName(zoneBPods.get(0)).withGracePeriod(0).delete();
+
+      SmtpEndpointStatus s = steps.awaitRound(ns, "mail", null);
+      assertCondition(s, ConditionTypes.PROBES_RUNNING, "False", "ProbePodDeleted");
+      assertThat(port(s, 587).sources).extracting(src -> src.name).containsExactly("zone-a");
+      assertThat(zoneBPods).as("zone-b was not probed a second time").hasSize(1);
+    }
+  }
+
+  @Test
+  void anEndpointRecreatedUnderTheSameNameStartsFromNothing(@TestNamespace String ns) {
+    zoneB.iptables("-A", "OUTPUT", "-p", "tcp", "--dport", "587", "-j", "DROP");
+    SmtpEndpointSpec spec = perZone();
+    spec.ports = List.of(new PortSpec(587, TlsMode.StartTLS, null));
+    spec.connectTimeout = "5s";
+    steps.create(ns, "mail", spec);
+    await("the first incarnation's pods").until(() -> pods(ns).size() == 2);
+    steps.endpoint(ns, "mail").withGracePeriod(0).delete();
+    await("gone").until(() -> steps.endpoint(ns, "mail").get() == null);
+    zoneB.flush();
+
+    steps.create(ns, "mail", spec);
+    SmtpEndpointStatus s = steps.awaitRound(ns, "mail", null);
+    assertThat(port(s, 587).sources)
+        .extracting(src -> src.name + "=" + src.state)
+        .containsExactlyInAnyOrder("zone-a=Reachable", "zone-b=Reachable");
+  }
+
   /**
    * A finished round's status write also schedules the next: it starts with no write of its own.
    */
@@ -408,6 +557,16 @@ class SmtpEndpointOperatorIT {
           .isTrue();
       assertThat(allowed(asOperator, "coordination.k8s.io", "leases", "update", "some-namespace"))
           .isFalse();
+      assertThat(allowed(asOperator, "", "secrets", "get", OperatorInstall.NAMESPACE))
+          .as("in its own namespace, only its own signing key")
+          .isFalse();
+      assertThat(
+              k.secrets()
+                  .inNamespace(OperatorInstall.NAMESPACE)
+                  .withName("smtp-reach-pod-signing")
+                  .get())
+          .as("the probe pods' signing key, made on first start")
+          .isNotNull();
     }
   }
 
@@ -436,6 +595,16 @@ class SmtpEndpointOperatorIT {
     spec.probe.nodeLabel = "topology.kubernetes.io/zone";
     spec.probe.nodeSelector = Map.of(ProcessNode.POOL_LABEL, OPEN_POOL);
     return spec;
+  }
+
+  private static void cordon(String node, boolean unschedulable) {
+    k.nodes()
+        .withName(node)
+        .edit(
+            n -> {
+              n.getSpec().setUnschedulable(unschedulable);
+              return n;
+            });
   }
 
   private static SmtpEndpoint withSelector(SmtpEndpoint e, Map<String, String> selector) {

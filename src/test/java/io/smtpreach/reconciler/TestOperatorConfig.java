@@ -77,4 +77,9 @@ final class TestOperatorConfig implements OperatorConfig {
   public Optional<String> leaseNamespace() {
     return Optional.empty();
   }
+
+  @Override
+  public Optional<String> podSigningKey() {
+    return Optional.of("test-signing-key-0123456789");
+  }
 }
