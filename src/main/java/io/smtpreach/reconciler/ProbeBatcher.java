@@ -150,8 +150,9 @@ final class ProbeBatcher {
     Pod pod = factory.build(batch.members(), batch.source());
     try {
       Pod made = client.apply(pod);
-      batch.members().forEach(m -> createdRounds.add(key(m, batch.source().name())));
+      // In the cache first: a reader that knows the pod was created must also see it.
       created.accept(ResourceID.fromResource(batch.members().get(0).endpoint()), made);
+      batch.members().forEach(m -> createdRounds.add(key(m, batch.source().name())));
     } catch (KubernetesClientException e) {
       String why = e.getStatus() != null ? e.getStatus().getMessage() : e.getMessage();
       if (refusal(e.getCode())) {

@@ -28,13 +28,11 @@ import io.smtpreach.metrics.EndpointMetrics;
 import io.smtpreach.status.ConditionTypes;
 import io.smtpreach.status.Conditions;
 import io.smtpreach.status.PortChange;
-import io.smtpreach.status.ProbeRunFailure;
 import io.smtpreach.status.SourceOutcome;
 import io.smtpreach.status.StatusAggregator;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -47,12 +45,12 @@ import java.util.stream.Collectors;
 import org.jboss.logging.Logger;
 
 /**
- * Keeps each SmtpEndpoint probed: observe its probe pods, collect a finished round into status,
- * Events and metrics, delete pods every endpoint has collected, and start the next round when it is
- * due (interval, spec change, or the probe-now annotation), then say when to come back. Rounds that
- * start together share pods ({@link ProbeBatcher}). The round in progress is written to status
- * before its pods are asked for, and a round's pod is found by the round's id, so an operator
- * restarted at any point carries on without losing or doubling a round.
+ * Keeps each SmtpEndpoint probed, as observe, validate, decide, act: it observes the endpoint, the
+ * pods it created for it (signed, {@link PodSignature}) and the nodes; {@link Round} decides the
+ * next status and what to do; it writes the status first, then creates pods through {@link
+ * ProbeBatcher}, deletes the ones every endpoint has read, and records Events and metrics. The
+ * round in progress is in status before its pods are asked for, and a round's pod is found by the
+ * round's id, so an operator restarted at any point carries on without losing or doubling a round.
  */
 @ControllerConfiguration(
     name = SmtpEndpointReconciler.NAME,
@@ -77,9 +75,6 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
   public static final String NAME = "smtpendpoint";
   private static final Logger LOG = Logger.getLogger(SmtpEndpointReconciler.class);
 
-  /** How soon to look again when nothing else says: rounds wait on pods, pods on the API. */
-  private static final Duration RECHECK_BUSY = Duration.ofSeconds(5);
-
   /**
    * How often series of deleted endpoints, and pods all their endpoints collected, are looked for.
    */
@@ -93,7 +88,7 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
 
   private final OperatorConfig config;
   private final EndpointMetrics metrics;
-  private final ProbePodReader reader;
+  private final Round rounds;
   private final EventRecorder events;
   private final KubernetesClient client;
   private final ProbeBatcher batcher;
@@ -119,7 +114,12 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
       OperatorConfig config, EndpointMetrics metrics, KubernetesClient client) {
     this.config = config;
     this.metrics = metrics;
-    this.reader = new ProbePodReader(config.podStartTimeout());
+    this.rounds =
+        new Round(
+            new Round.Limits(
+                config.maxConcurrentProbePods(),
+                config.podStartTimeout(),
+                config.probeStartAllowance()));
     this.events =
         new EventRecorder(client, Objects.requireNonNullElse(System.getenv("HOSTNAME"), NAME));
     this.client = client;
@@ -208,8 +208,6 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
   @Override
   public UpdateControl<SmtpEndpoint> reconcile(
       SmtpEndpoint endpoint, Context<SmtpEndpoint> context) {
-    String namespace = endpoint.getMetadata().getNamespace();
-    String name = endpoint.getMetadata().getName();
     Instant now = Instant.now();
     long generation = Objects.requireNonNullElse(endpoint.getMetadata().getGeneration(), 1L);
     var serialization = context.getClient().getKubernetesSerialization();
@@ -219,11 +217,11 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
             : serialization.clone(endpoint.getStatus());
     StatusAggregator.initialConditions(status, generation, now);
 
+    // Validate: the API server's rules should have caught it; say so rather than retry forever.
     ProbeSettings settings;
     try {
       settings = ProbeSettings.of(endpoint, config);
     } catch (IllegalArgumentException e) {
-      // The API server's validation should have caught it; say so rather than retry forever.
       Conditions.set(
           status.conditions,
           ConditionTypes.PROBES_RUNNING,
@@ -236,344 +234,71 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
       return UpdateControl.noUpdate();
     }
 
-    List<Pod> owned = new ArrayList<>();
+    // Observe: only pods this operator created for this endpoint count.
+    List<Pod> pods = new ArrayList<>();
     for (Pod pod : context.getSecondaryResources(Pod.class)) {
       if (signature.trusted(pod, endpoint)) {
-        owned.add(pod);
+        pods.add(pod);
       } else {
         reportForeign(endpoint, pod);
       }
     }
-    Duration runDeadline = settings.probeDeadline(config.probeStartAllowance());
-    String probeNow = probeNowValue(endpoint);
-    boolean probeNowRequested = probeNow != null && !probeNow.equals(status.probeNowHandled);
-    Instant recheck = null;
-    List<Runnable> afterWrite = new ArrayList<>();
+    String namespace = endpoint.getMetadata().getNamespace();
+    String name = endpoint.getMetadata().getName();
+    List<Node> nodes = nodeSource.list().toList();
+    Round.Observation observation =
+        new Round.Observation(
+            endpoint,
+            settings,
+            pods,
+            ProbeSource.of(endpoint.getSpec().probe, nodes),
+            ProbeSource.unavailable(endpoint.getSpec().probe, nodes),
+            new Round.PodLedger() {
+              @Override
+              public Optional<String> refused(String round, String source) {
+                return batcher.refused(namespace, name, round, source);
+              }
 
-    RoundStatus round = status.round;
-    if (round != null && (!Objects.equals(round.generation, generation) || probeNowRequested)) {
-      LOG.infof(
-          "%s/%s: round %s superseded (spec changed or probe-now)", namespace, name, round.id);
-      status.round = null;
-      round = null;
-    }
+              @Override
+              public boolean created(String round, String source) {
+                return batcher.created(namespace, name, round, source);
+              }
+            },
+            activeProbePods(),
+            now);
 
-    if (round != null && now.isBefore(Instant.parse(round.startedAt))) {
-      // Scheduled in the status write that finished the previous round: not due yet.
-      recheck = earliest(recheck, Instant.parse(round.startedAt));
-      round = null;
-    } else if (round != null && notStarted(round, owned, name)) {
-      recheck =
-          earliest(recheck, startDueRound(endpoint, settings, status, owned, now, afterWrite));
-      round = null;
-    }
+    // Decide, then act: the status first, so that a round is on record before its pods exist.
+    Round.Plan plan = rounds.next(observation, status);
+    writeStatus(endpoint, plan.status(), context);
+    plan.actions().forEach(action -> act(endpoint, settings, action));
 
-    if (round != null) {
-      RoundStatus r = round;
-      List<Pod> roundPods =
-          owned.stream().filter(p -> r.id.equals(ProbePodReader.roundOf(p, name))).toList();
-      Instant startedAt = Instant.parse(r.startedAt);
-      List<SourceOutcome> outcomes = new ArrayList<>();
-      boolean waiting = false;
-      for (Pod p : roundPods) {
-        Optional<SourceOutcome> o = reader.read(p, name, runDeadline, now);
-        if (o.isPresent()) {
-          outcomes.add(o.get());
-        } else {
-          waiting = true;
-          recheck = earliest(recheck, reader.recheckAt(p, runDeadline));
-        }
-      }
-      Set<String> present =
-          roundPods.stream().map(ProbePodReader::source).collect(Collectors.toSet());
-      // Sources without a pod: refused by the API server (a result now), or still to come.
-      List<String> missing = new ArrayList<>();
-      for (String src : Objects.requireNonNullElse(r.sources, List.<String>of())) {
-        if (present.contains(src)) {
-          continue;
-        }
-        Optional<String> refused = batcher.refused(namespace, name, r.id, src);
-        if (refused.isPresent()) {
-          outcomes.add(SourceOutcome.failed(src, null, ProbeRunFailure.PodRejected, refused.get()));
-        } else if (batcher.created(namespace, name, r.id, src)) {
-          // Deleted before it was read: another pod might probe the source a second time.
-          outcomes.add(
-              SourceOutcome.failed(
-                  src,
-                  null,
-                  ProbeRunFailure.ProbePodDeleted,
-                  "its probe pod was deleted before its result was read"));
-        } else {
-          missing.add(src);
-        }
-      }
-      if (!missing.isEmpty()) {
-        if (now.isBefore(startedAt.plus(config.podStartTimeout()).plus(runDeadline))) {
-          // Written to status but not (all) created: being gathered, or the operator stopped in
-          // between, or someone deleted them. Asking again for a gathered round is a no-op.
-          createRoundPods(endpoint, settings, r, roundSources(endpoint, r));
-          waiting = true;
-          recheck = earliest(recheck, now.plus(RECHECK_BUSY));
-        } else {
-          missing.forEach(
-              src ->
-                  outcomes.add(
-                      SourceOutcome.failed(
-                          src,
-                          null,
-                          ProbeRunFailure.ProbePodDeleted,
-                          "its probe pod disappeared")));
-        }
-      }
-      if (!waiting) {
-        outcomes.addAll(unavailableSources(endpoint, r));
-        StatusAggregator.Result result =
-            StatusAggregator.afterRound(
-                status, settings.targets(), outcomes, generation, startedAt, now);
-        SmtpEndpointStatus previous = status;
-        status = result.status();
-        status.nextProbeTime = StatusAggregator.timestamp(startedAt.plus(settings.interval()));
-        status.round = scheduleNext(endpoint, status, generation, probeNow);
-        afterWrite.add(() -> reportRound(endpoint, previous, result));
-        LOG.infof(
-            "%s/%s: round %s finished: %s (%d of %d sources ran)",
-            namespace,
-            name,
-            r.id,
-            result.outcome(),
-            outcomes.stream().filter(SourceOutcome::ran).count(),
-            outcomes.size());
-        afterWrite.add(() -> roundPods.forEach(p -> retire(p, name)));
-        batcher.forget(namespace, name, r.id, Objects.requireNonNullElse(r.sources, List.of()));
-      }
-    }
-
-    if (status.round == null) {
-      String trigger = trigger(status, generation, probeNowRequested, now);
-      if (trigger != null) {
-        List<ProbeSource> sources = sources(endpoint);
-        if (sources.isEmpty()) {
-          status =
-              StatusAggregator.roundNotStarted(
-                  status,
-                  settings.targets(),
-                  ProbeRunFailure.NoEligibleNodes,
-                  "no Ready, schedulable node matches the placement",
-                  generation,
-                  now);
-          status.nextProbeTime = StatusAggregator.timestamp(now.plus(settings.interval()));
-          if (probeNowRequested) {
-            status.probeNowHandled = probeNow;
-          }
-        } else if (overCap(endpoint, sources)) {
-          recheck = earliest(recheck, now.plus(RECHECK_BUSY));
-        } else {
-          String id =
-              roundId(
-                  endpoint.getMetadata().getUid(),
-                  trigger,
-                  generation,
-                  probeNow,
-                  status.lastProbeTime + status.nextProbeTime);
-          status.round = round(id, now.toString(), trigger, generation, sources);
-          if (probeNowRequested) {
-            status.probeNowHandled = probeNow;
-          }
-          recheck = earliest(recheck, now.plus(config.podStartTimeout()).plusSeconds(1));
-          launch(endpoint, settings, status.round, sources, owned, afterWrite);
-        }
-      }
-    }
-
-    writeStatus(endpoint, status, context);
-    afterWrite.forEach(Runnable::run);
-
-    if (status.nextProbeTime != null
-        && (status.round == null || now.isBefore(Instant.parse(status.round.startedAt)))) {
-      recheck = earliest(recheck, Instant.parse(status.nextProbeTime));
-    }
-    Duration after = recheck == null ? settings.interval() : Duration.between(now, recheck);
+    Duration after =
+        plan.recheck() == null ? settings.interval() : Duration.between(now, plan.recheck());
     return UpdateControl.<SmtpEndpoint>noUpdate()
         .rescheduleAfter(
             after.compareTo(Duration.ofSeconds(1)) < 0 ? Duration.ofSeconds(1) : after);
   }
 
-  /**
-   * The next interval round, written with the result of the one that just finished so that a
-   * scheduled round costs no status write of its own: at its time the pods are created from this
-   * record (see {@link #startDueRound}). Its id is the one {@link #trigger} would give it.
-   */
-  private RoundStatus scheduleNext(
-      SmtpEndpoint endpoint, SmtpEndpointStatus status, long generation, String probeNow) {
-    List<ProbeSource> sources = sources(endpoint);
-    if (sources.isEmpty()) {
-      return null; // no eligible node now: the round that comes due will say so
-    }
-    String id =
-        roundId(
-            endpoint.getMetadata().getUid(),
-            "Interval",
-            generation,
-            probeNow,
-            status.lastProbeTime + status.nextProbeTime);
-    return round(id, status.nextProbeTime, "Interval", generation, sources);
-  }
-
-  /** An interval round that is due and has no pod yet (none created, or all deleted since). */
-  private static boolean notStarted(RoundStatus round, List<Pod> owned, String name) {
-    return "Interval".equals(round.trigger)
-        && owned.stream().noneMatch(p -> round.id.equals(ProbePodReader.roundOf(p, name)));
-  }
-
-  /**
-   * Creates the pods of a due round; returns when to look again. The status changes (and is
-   * written) only when the round must be redated (it waited for the concurrency cap, or the
-   * operator was down when it came due) or the nodes it runs from changed since it was scheduled.
-   */
-  private Instant startDueRound(
-      SmtpEndpoint endpoint,
-      ProbeSettings settings,
-      SmtpEndpointStatus status,
-      List<Pod> owned,
-      Instant now,
-      List<Runnable> afterWrite) {
-    RoundStatus round = status.round;
-    List<ProbeSource> sources = sources(endpoint);
-    if (sources.isEmpty()) {
-      status.round = null; // the trigger below reports NoEligibleNodes
-      return now;
-    }
-    if (overCap(endpoint, sources)) {
-      return now.plus(RECHECK_BUSY);
-    }
-    if (now.isAfter(Instant.parse(round.startedAt).plus(config.podStartTimeout()))) {
-      round.startedAt = now.toString(); // its deadlines run from when its pods are created
-    }
-    List<String> names = sources.stream().map(ProbeSource::name).toList();
-    if (!names.equals(round.sources)) {
-      round.sources = names;
-      round.pods = names.size();
-    }
-    launch(endpoint, settings, round, sources, owned, afterWrite);
-    return now.plus(config.podStartTimeout()).plusSeconds(1);
-  }
-
-  private static RoundStatus round(
-      String id, String startedAt, String trigger, long generation, List<ProbeSource> sources) {
-    RoundStatus round = new RoundStatus();
-    round.id = id;
-    round.startedAt = startedAt;
-    round.trigger = trigger;
-    round.generation = generation;
-    round.pods = sources.size();
-    round.sources = sources.stream().map(ProbeSource::name).toList();
-    return round;
-  }
-
-  /** The sources the endpoint's placement gives now, among Ready, schedulable nodes. */
-  private List<ProbeSource> sources(SmtpEndpoint endpoint) {
-    return ProbeSource.of(endpoint.getSpec().probe, nodeSource.list().toList());
-  }
-
-  /**
-   * The sources a round did not include because their nodes are cordoned or not Ready: they did not
-   * run, so they keep what is known of them and say why.
-   */
-  private List<SourceOutcome> unavailableSources(SmtpEndpoint endpoint, RoundStatus round) {
-    List<String> included = Objects.requireNonNullElse(round.sources, List.of());
-    return ProbeSource.unavailable(endpoint.getSpec().probe, nodeSource.list().toList()).stream()
-        .filter(src -> !included.contains(src))
-        .map(
-            src ->
-                SourceOutcome.failed(
-                    src,
-                    null,
-                    ProbeRunFailure.NoEligibleNodes,
-                    "no Ready, schedulable node in this source"))
-        .toList();
-  }
-
-  /** Whether the round must wait: its pods would exceed the cap on probe pods at once. */
-  private boolean overCap(SmtpEndpoint endpoint, List<ProbeSource> sources) {
-    long active = activeProbePods();
-    if (active + sources.size() <= config.maxConcurrentProbePods()) {
-      return false;
-    }
-    LOG.debugf(
-        "%s/%s: round waits, %d probe pods running",
-        endpoint.getMetadata().getNamespace(), endpoint.getMetadata().getName(), active);
-    return true;
-  }
-
-  /** After the status write: other rounds' leftover pods go, this round's are asked for. */
-  private void launch(
-      SmtpEndpoint endpoint,
-      ProbeSettings settings,
-      RoundStatus round,
-      List<ProbeSource> sources,
-      List<Pod> owned,
-      List<Runnable> afterWrite) {
+  /** Carries out one of a plan's actions, after its status was written. */
+  private void act(SmtpEndpoint endpoint, ProbeSettings settings, Round.Action action) {
+    String namespace = endpoint.getMetadata().getNamespace();
     String name = endpoint.getMetadata().getName();
-    List<Pod> stale =
-        owned.stream().filter(p -> !round.id.equals(ProbePodReader.roundOf(p, name))).toList();
-    afterWrite.add(() -> stale.forEach(p -> retire(p, name)));
-    afterWrite.add(() -> createRoundPods(endpoint, settings, round, sources));
-    LOG.infof(
-        "%s/%s: round %s (%s) from %d source(s)",
-        endpoint.getMetadata().getNamespace(),
-        endpoint.getMetadata().getName(),
-        round.id,
-        round.trigger,
-        sources.size());
-  }
-
-  /**
-   * The round's id, derived from what started it, so that deciding twice to start the same round (a
-   * reconcile that read a stale copy of the endpoint, say) makes the same pods, not more. The
-   * endpoint's UID keeps an endpoint recreated under the same name from its predecessor's pods.
-   */
-  static String roundId(
-      String uid, String trigger, long generation, String probeNow, String lastRound) {
-    String key =
-        switch (trigger) {
-          case "ProbeNow" -> "p/" + generation + "/" + probeNow;
-          case "Interval" -> "i/" + generation + "/" + lastRound;
-          default -> "g/" + generation;
-        };
-    return ProbePodFactory.shortHash(uid + "/" + key, 5);
-  }
-
-  /** Why a round is due now, or null: a new or changed spec, probe-now, or the interval. */
-  private static String trigger(
-      SmtpEndpointStatus status, long generation, boolean probeNowRequested, Instant now) {
-    if (status.observedGeneration == null) {
-      return "Created";
-    }
-    if (status.observedGeneration != generation) {
-      return "SpecChanged";
-    }
-    if (probeNowRequested) {
-      return "ProbeNow";
-    }
-    if (status.nextProbeTime == null || !now.isBefore(Instant.parse(status.nextProbeTime))) {
-      return "Interval";
-    }
-    return null;
-  }
-
-  /** The sources a round was started with that still exist (to create its missing pods). */
-  private List<ProbeSource> roundSources(SmtpEndpoint endpoint, RoundStatus round) {
-    List<String> names = round.sources == null ? List.of() : round.sources;
-    return sources(endpoint).stream().filter(s -> names.contains(s.name())).toList();
-  }
-
-  private void createRoundPods(
-      SmtpEndpoint endpoint, ProbeSettings settings, RoundStatus round, List<ProbeSource> sources) {
-    for (ProbeSource source : sources) {
-      batcher.submit(
-          new ProbePodFactory.Member(endpoint, settings, round.id),
-          source,
-          "ProbeNow".equals(round.trigger));
+    if (action instanceof Round.StartPods start) {
+      LOG.infof(
+          "%s/%s: round %s (%s) from %d source(s)",
+          namespace, name, start.round().id, start.round().trigger, start.sources().size());
+      for (ProbeSource source : start.sources()) {
+        batcher.submit(
+            new ProbePodFactory.Member(endpoint, settings, start.round().id),
+            source,
+            start.urgent());
+      }
+    } else if (action instanceof Round.RetirePods retire) {
+      retire.pods().forEach(p -> retire(p, name));
+    } else if (action instanceof Round.Report report) {
+      reportRound(endpoint, report);
+    } else if (action instanceof Round.Forget forget) {
+      batcher.forget(namespace, name, forget.round(), forget.sources());
     }
   }
 
@@ -654,10 +379,19 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
   }
 
   /** Events for every changed port and for probes that stop or start running; the round counter. */
-  private void reportRound(
-      SmtpEndpoint endpoint, SmtpEndpointStatus previous, StatusAggregator.Result result) {
+  private void reportRound(SmtpEndpoint endpoint, Round.Report report) {
     String namespace = endpoint.getMetadata().getNamespace();
     String name = endpoint.getMetadata().getName();
+    SmtpEndpointStatus previous = report.previous();
+    StatusAggregator.Result result = report.result();
+    LOG.infof(
+        "%s/%s: round %s finished: %s (%d of %d sources ran)",
+        namespace,
+        name,
+        report.round().id,
+        result.outcome(),
+        report.outcomes().stream().filter(SourceOutcome::ran).count(),
+        report.outcomes().size());
     for (PortChange change : result.changes()) {
       events.record(
           endpoint,
@@ -710,14 +444,5 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
                 p.getStatus() == null
                     || !Set.of("Succeeded", "Failed").contains(p.getStatus().getPhase()))
         .count();
-  }
-
-  private static String probeNowValue(SmtpEndpoint endpoint) {
-    Map<String, String> annotations = endpoint.getMetadata().getAnnotations();
-    return annotations == null ? null : annotations.get(SmtpEndpoint.PROBE_NOW_ANNOTATION);
-  }
-
-  private static Instant earliest(Instant a, Instant b) {
-    return a == null ? b : Comparator.<Instant>naturalOrder().compare(a, b) <= 0 ? a : b;
   }
 }
