@@ -3,6 +3,7 @@ package io.smtpreach.config;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 
 /** The operator's settings ({@code smtp-reach.*}, or {@code SMTP_REACH_*} in the environment). */
@@ -65,6 +66,35 @@ public interface OperatorConfig {
    * process draws a random key and loses the rounds in flight when it stops.
    */
   Optional<String> podSigningKey();
+
+  /** What endpoint authors may ask of probe pods. */
+  ProbePolicy probePolicy();
+
+  /**
+   * The cluster admin's bounds on endpoints' {@code spec.probe}; a spec outside them gets {@code
+   * ProbesRunning=False}, reason {@code ProbeNotAllowed}, and no round. Key patterns: a key, or a
+   * prefix ending in {@code *}; {@code *} allows any.
+   */
+  interface ProbePolicy {
+    /** The most CPU a probe container may request or be limited to. */
+    @WithDefault("500m")
+    String maxCpu();
+
+    /** The most memory a probe container may request or be limited to; a limit is required. */
+    @WithDefault("512Mi")
+    String maxMemory();
+
+    /** Taint keys endpoints may tolerate. */
+    @WithDefault("*")
+    List<String> allowedTolerationKeys();
+
+    /** Node label keys endpoints may select nodes or group sources by. */
+    @WithDefault("*")
+    List<String> allowedNodeSelectorKeys();
+
+    /** Label keys endpoints may not give their probe pods. */
+    Optional<List<String>> reservedLabelKeys();
+  }
 
   /** Default requests and limits of the probe container. */
   interface ProbeResources {

@@ -89,6 +89,7 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
   private final OperatorConfig config;
   private final EndpointMetrics metrics;
   private final Round rounds;
+  private final ProbePolicy policy;
   private final EventRecorder events;
   private final KubernetesClient client;
   private final ProbeBatcher batcher;
@@ -114,6 +115,7 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
       OperatorConfig config, EndpointMetrics metrics, KubernetesClient client) {
     this.config = config;
     this.metrics = metrics;
+    this.policy = ProbePolicy.of(config.probePolicy());
     this.rounds =
         new Round(
             new Round.Limits(
@@ -217,21 +219,17 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
             : serialization.clone(endpoint.getStatus());
     StatusAggregator.initialConditions(status, generation, now);
 
-    // Validate: the API server's rules should have caught it; say so rather than retry forever.
+    // Validate: the API server's rules should have caught an invalid spec, the admin's policy
+    // bounds the rest; say which, rather than retry forever.
     ProbeSettings settings;
     try {
       settings = ProbeSettings.of(endpoint, config);
     } catch (IllegalArgumentException e) {
-      Conditions.set(
-          status.conditions,
-          ConditionTypes.PROBES_RUNNING,
-          "False",
-          "InvalidSpec",
-          e.getMessage(),
-          generation,
-          StatusAggregator.timestamp(now));
-      writeStatus(endpoint, status, context);
-      return UpdateControl.noUpdate();
+      return notProbed(endpoint, status, "InvalidSpec", e.getMessage(), context, now);
+    }
+    Optional<String> notAllowed = policy.violation(endpoint.getSpec().probe);
+    if (notAllowed.isPresent()) {
+      return notProbed(endpoint, status, ProbePolicy.NOT_ALLOWED, notAllowed.get(), context, now);
     }
 
     // Observe: only pods this operator created for this endpoint count.
@@ -277,6 +275,26 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
     return UpdateControl.<SmtpEndpoint>noUpdate()
         .rescheduleAfter(
             after.compareTo(Duration.ofSeconds(1)) < 0 ? Duration.ofSeconds(1) : after);
+  }
+
+  /** A spec that cannot be probed: no round, and a condition that says why. */
+  private static UpdateControl<SmtpEndpoint> notProbed(
+      SmtpEndpoint endpoint,
+      SmtpEndpointStatus status,
+      String reason,
+      String message,
+      Context<SmtpEndpoint> context,
+      Instant now) {
+    Conditions.set(
+        status.conditions,
+        ConditionTypes.PROBES_RUNNING,
+        "False",
+        reason,
+        message,
+        Objects.requireNonNullElse(endpoint.getMetadata().getGeneration(), 1L),
+        StatusAggregator.timestamp(now));
+    writeStatus(endpoint, status, context);
+    return UpdateControl.noUpdate();
   }
 
   /** Carries out one of a plan's actions, after its status was written. */

@@ -47,6 +47,8 @@ class HelmChartTest {
     assertThat(env(c, "QUARKUS_OPERATOR_SDK_CONTROLLERS_SMTPENDPOINT_NAMESPACES"))
         .isEqualTo("JOSDK_ALL_NAMESPACES");
     assertThat(env(c, "SMTP_REACH_PROBE_IMAGE")).isEqualTo("ghcr.io/smtp-reach/smtp-reach:0.1.0");
+    assertThat(env(c, "SMTP_REACH_PROBE_POLICY_MAX_MEMORY")).isEqualTo("512Mi");
+    assertThat(env(c, "SMTP_REACH_PROBE_POLICY_ALLOWED_TOLERATION_KEYS")).isEqualTo("*");
     assertThat(kinds(docs))
         .contains(
             "ServiceAccount",

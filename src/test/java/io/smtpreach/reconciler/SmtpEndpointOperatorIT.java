@@ -503,6 +503,25 @@ class SmtpEndpointOperatorIT {
   }
 
   @Test
+  void anEndpointOutsideTheAdminsProbePolicyIsNotProbedAndSaysWhy(@TestNamespace String ns) {
+    SmtpEndpointSpec spec = spec();
+    spec.probe = new ProbeSpec();
+    spec.probe.resources =
+        new io.fabric8.kubernetes.api.model.ResourceRequirementsBuilder()
+            .addToRequests("memory", new io.fabric8.kubernetes.api.model.Quantity("64Mi"))
+            .build(); // no memory limit: the probe container could take the node's memory
+    steps.create(ns, "greedy", spec);
+
+    SmtpEndpointStatus s =
+        steps.awaitCondition(ns, "greedy", ConditionTypes.PROBES_RUNNING, "False");
+    assertCondition(s, ConditionTypes.PROBES_RUNNING, "False", "ProbeNotAllowed");
+    assertThat(
+            Conditions.find(s.conditions, ConditionTypes.PROBES_RUNNING).orElseThrow().getMessage())
+        .isEqualTo("probe.resources must set limits.memory (at most 512Mi)");
+    assertThat(pods(ns)).isEmpty();
+  }
+
+  @Test
   void invalidSpecsAreRejectedWithTheServersMessage(@TestNamespace String ns) {
     SmtpEndpointSpec both = spec();
     both.mxDomain = "example.com";

@@ -82,4 +82,34 @@ final class TestOperatorConfig implements OperatorConfig {
   public Optional<String> podSigningKey() {
     return Optional.of("test-signing-key-0123456789");
   }
+
+  @Override
+  public ProbePolicy probePolicy() {
+    return new ProbePolicy() {
+      @Override
+      public String maxCpu() {
+        return "500m";
+      }
+
+      @Override
+      public String maxMemory() {
+        return "512Mi";
+      }
+
+      @Override
+      public java.util.List<String> allowedTolerationKeys() {
+        return java.util.List.of("*");
+      }
+
+      @Override
+      public java.util.List<String> allowedNodeSelectorKeys() {
+        return java.util.List.of("*");
+      }
+
+      @Override
+      public Optional<java.util.List<String>> reservedLabelKeys() {
+        return Optional.empty();
+      }
+    };
+  }
 }
