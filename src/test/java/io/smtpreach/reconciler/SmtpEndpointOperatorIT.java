@@ -521,6 +521,153 @@ class SmtpEndpointOperatorIT {
     assertThat(pods(ns)).isEmpty();
   }
 
+  /**
+   * The canary suite: every key of the referenced Secret and ConfigMap holds a unique canary, the
+   * spec's strings are hostile, and no canary may appear in status, Events, the operator's log, its
+   * metrics or the pods' specs and results.
+   */
+  @Test
+  void noValueOfAReferencedSecretOrConfigMapEverAppearsAnywhere(@TestNamespace String ns)
+      throws Exception {
+    String tag = UUID.randomUUID().toString().substring(0, 8);
+    Map<String, String> secret =
+        Map.of(
+            "username", "canary-user-" + tag,
+            "password", "canary-pass-" + tag,
+            "apikey", "canary-key-" + tag);
+    Map<String, String> config = Map.of("ca.pem", "canary-ca-" + tag, "other", "canary-cm-" + tag);
+    k.secrets()
+        .inNamespace(ns)
+        .resource(
+            new io.fabric8.kubernetes.api.model.SecretBuilder()
+                .withNewMetadata()
+                .withName("team-secrets")
+                .endMetadata()
+                .addToStringData(secret)
+                .build())
+        .create();
+    k.configMaps()
+        .inNamespace(ns)
+        .resource(
+            new io.fabric8.kubernetes.api.model.ConfigMapBuilder()
+                .withNewMetadata()
+                .withName("team-config")
+                .endMetadata()
+                .addToData(config)
+                .build())
+        .create();
+
+    List<String> created = new java.util.ArrayList<>();
+    // AUTH with another key of the Secret as the username: Postfix rejects it.
+    created.add(tryCreate(ns, "wrong-key", withAuth(spec(), "apikey", "password")));
+    // Any certificate accepted: the credential must not be sent at all.
+    SmtpEndpointSpec insecure = withAuth(spec(), "username", "password");
+    insecure.tls.caBundle = null;
+    insecure.tls.insecureSkipVerify = true;
+    created.add(tryCreate(ns, "insecure", insecure));
+    // A CA bundle that is not PEM, from a Secret key and a ConfigMap key.
+    SmtpEndpointSpec caFromSecret = withAuth(spec(), "username", "password");
+    caFromSecret.tls.caBundle = new CaBundleSource();
+    caFromSecret.tls.caBundle.secretKeyRef =
+        new io.fabric8.kubernetes.api.model.SecretKeySelector("apikey", "team-secrets", false);
+    created.add(tryCreate(ns, "ca-from-secret", caFromSecret));
+    SmtpEndpointSpec caFromConfig = withAuth(spec(), "username", "password");
+    caFromConfig.tls.caBundle.configMapKeyRef =
+        new io.fabric8.kubernetes.api.model.ConfigMapKeySelector("ca.pem", "team-config", false);
+    created.add(tryCreate(ns, "ca-from-config", caFromConfig));
+    // Hostile strings in every free-text field the API server lets through.
+    List<String> hostile =
+        List.of("@/proc/self/environ", "--insecure", "-p 1", "a\nb", "x".repeat(4096));
+    int i = 0;
+    for (String value : hostile) {
+      SmtpEndpointSpec ehlo = withAuth(spec(), "username", "password");
+      ehlo.ehloName = value;
+      created.add(tryCreate(ns, "ehlo-" + i, ehlo));
+      SmtpEndpointSpec sni = withAuth(spec(), "username", "password");
+      sni.tls.serverName = value;
+      created.add(tryCreate(ns, "sni-" + i, sni));
+      SmtpEndpointSpec host = withAuth(spec(), "username", "password");
+      host.host = value;
+      created.add(tryCreate(ns, "host-" + i, host));
+      i++;
+    }
+    List<String> probed = created.stream().filter(java.util.Objects::nonNull).toList();
+    assertThat(probed)
+        .as("what the API server let through, e.g. the @file and option-like EHLO names")
+        .contains("wrong-key", "insecure", "ca-from-secret", "ca-from-config", "ehlo-0", "ehlo-1");
+
+    for (String name : probed) {
+      await(name + " probed or refused")
+          .atMost(Duration.ofSeconds(120))
+          .until(
+              () -> steps.get(ns, name).getStatus(),
+              st ->
+                  st != null
+                      && EndpointSteps.idle(st)
+                      && Conditions.find(st.conditions, ConditionTypes.PROBES_RUNNING)
+                          .filter(c -> !c.getStatus().equals("Unknown"))
+                          .isPresent());
+    }
+    assertThat(source(port(steps.get(ns, "wrong-key").getStatus(), 587), "any").state)
+        .isEqualTo("Rejected");
+
+    var json = k.getKubernetesSerialization();
+    StringBuilder everywhere = new StringBuilder();
+    for (String name : probed) {
+      everywhere.append(json.asJson(steps.get(ns, name).getStatus())).append('\n');
+    }
+    k.v1()
+        .events()
+        .inNamespace(ns)
+        .list()
+        .getItems()
+        .forEach(e -> everywhere.append(json.asJson(e)).append('\n'));
+    pods(ns).forEach(p -> everywhere.append(json.asJson(p)).append('\n'));
+    everywhere.append(operator.metrics()).append('\n');
+    everywhere.append(operator.log());
+    List<String> canaries = new java.util.ArrayList<>(secret.values());
+    canaries.addAll(config.values());
+    for (String canary : canaries) {
+      assertThat(
+              everywhere
+                  .toString()
+                  .lines()
+                  .filter(l -> l.contains(canary))
+                  .map(l -> around(l, canary)))
+          .as("places canary %s appears", canary)
+          .isEmpty();
+    }
+  }
+
+  private static String around(String line, String canary) {
+    int at = line.indexOf(canary);
+    return line.substring(
+        Math.max(0, at - 120), Math.min(line.length(), at + canary.length() + 40));
+  }
+
+  /** Creates an endpoint; null when the API server rejects its spec (then it never runs). */
+  private static String tryCreate(String ns, String name, SmtpEndpointSpec spec) {
+    try {
+      steps.create(ns, name, spec);
+      return name;
+    } catch (KubernetesClientException rejected) {
+      assertThat(rejected.getCode()).as(name).isEqualTo(422);
+      return null;
+    }
+  }
+
+  private static SmtpEndpointSpec withAuth(SmtpEndpointSpec spec, String user, String password) {
+    spec.ports = List.of(new PortSpec(587, TlsMode.StartTLS, null));
+    spec.auth = new AuthSpec();
+    spec.auth.secretRef = new AuthSpec.SecretRef();
+    spec.auth.secretRef.name = "team-secrets";
+    spec.auth.secretRef.usernameKey = user;
+    spec.auth.secretRef.passwordKey = password;
+    spec.probe = new ProbeSpec();
+    spec.probe.nodeSelector = Map.of(ProcessNode.POOL_LABEL, OPEN_POOL);
+    return spec;
+  }
+
   @Test
   void invalidSpecsAreRejectedWithTheServersMessage(@TestNamespace String ns) {
     SmtpEndpointSpec both = spec();
