@@ -43,8 +43,12 @@ public final class ProbePodReader {
    * The pod's outcome for endpoint {@code member}, or empty while it may still produce one.
    *
    * @param runDeadline how long the pod may run once started (its activeDeadlineSeconds)
+   * @param watchingSince when this operator process began to watch pods: a pod's time-based
+   *     verdicts (not started, still running) count from then at the earliest, since what it saw of
+   *     the pod before may be stale (an API outage; a new leader)
    */
-  public Optional<SourceOutcome> read(Pod pod, String member, Duration runDeadline, Instant now) {
+  public Optional<SourceOutcome> read(
+      Pod pod, String member, Duration runDeadline, Instant now, Instant watchingSince) {
     String source = source(pod);
     String node = pod.getSpec() == null ? null : pod.getSpec().getNodeName();
     String phase = pod.getStatus() == null ? null : pod.getStatus().getPhase();
@@ -54,7 +58,8 @@ public final class ProbePodReader {
     if (terminated != null || "Succeeded".equals(phase) || "Failed".equals(phase)) {
       return Optional.of(finished(pod, member, source, node, terminated));
     }
-    Instant created = Instant.parse(pod.getMetadata().getCreationTimestamp());
+    Instant created =
+        latest(Instant.parse(pod.getMetadata().getCreationTimestamp()), watchingSince);
     ContainerStateWaiting waiting =
         container == null || container.getState() == null
             ? null
@@ -92,7 +97,7 @@ public final class ProbePodReader {
     Instant started =
         pod.getStatus().getStartTime() == null
             ? created
-            : Instant.parse(pod.getStatus().getStartTime());
+            : latest(Instant.parse(pod.getStatus().getStartTime()), watchingSince);
     if (now.isAfter(started.plus(runDeadline).plusSeconds(30))) {
       return Optional.of(
           SourceOutcome.failed(
@@ -124,8 +129,9 @@ public final class ProbePodReader {
   }
 
   /** When to look at an unfinished pod again, at the latest. */
-  public Instant recheckAt(Pod pod, Duration runDeadline) {
-    Instant created = Instant.parse(pod.getMetadata().getCreationTimestamp());
+  public Instant recheckAt(Pod pod, Duration runDeadline, Instant watchingSince) {
+    Instant created =
+        latest(Instant.parse(pod.getMetadata().getCreationTimestamp()), watchingSince);
     boolean running = pod.getStatus() != null && "Running".equals(pod.getStatus().getPhase());
     return running
         ? created.plus(runDeadline).plusSeconds(31)
@@ -257,6 +263,10 @@ public final class ProbePodReader {
         : conditions.stream()
             .filter(c -> type.equals(c.getType()) && status.equals(c.getStatus()))
             .findFirst();
+  }
+
+  private static Instant latest(Instant a, Instant b) {
+    return a.isAfter(b) ? a : b;
   }
 
   private static String lastLine(String text) {

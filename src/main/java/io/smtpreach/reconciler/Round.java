@@ -67,6 +67,7 @@ final class Round {
       List<String> unavailable,
       PodLedger ledger,
       long activeProbePods,
+      Instant watchingSince,
       Instant now) {}
 
   /** The settings a decision depends on. */
@@ -179,12 +180,13 @@ final class Round {
     List<SourceOutcome> outcomes = new ArrayList<>();
     boolean waiting = false;
     for (Pod p : roundPods) {
-      Optional<SourceOutcome> outcome = reader.read(p, d.name, runDeadline, now);
+      Optional<SourceOutcome> outcome =
+          reader.read(p, d.name, runDeadline, now, d.o.watchingSince());
       if (outcome.isPresent()) {
         outcomes.add(outcome.get());
       } else {
         waiting = true;
-        d.recheckAt(reader.recheckAt(p, runDeadline));
+        d.recheckAt(reader.recheckAt(p, runDeadline, d.o.watchingSince()));
       }
     }
     Set<String> present =

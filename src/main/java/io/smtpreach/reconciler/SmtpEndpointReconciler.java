@@ -41,6 +41,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
 import org.jboss.logging.Logger;
 
@@ -99,6 +100,8 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
 
   /** Pods that claim an endpoint's round but that it did not create, reported once each. */
   private final Set<String> reportedForeignPods = ConcurrentHashMap.newKeySet();
+
+  private final AtomicReference<Instant> reconcilingSince = new AtomicReference<>();
 
   private InformerEventSource<Pod, SmtpEndpoint> podSource;
   private InformerEventSource<Node, SmtpEndpoint> nodeSource;
@@ -263,6 +266,7 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
               }
             },
             activeProbePods(),
+            watchingSince(now),
             now);
 
     // Decide, then act: the status first, so that a round is on record before its pods exist.
@@ -295,6 +299,16 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
         StatusAggregator.timestamp(now));
     writeStatus(endpoint, status, context);
     return UpdateControl.noUpdate();
+  }
+
+  /**
+   * When this process began to reconcile: its informers were synced then, what it saw of pods
+   * before (as a replica that was not the leader) may be stale. An API outage longer than the
+   * Lease's renew deadline ends the leader's process, so a fresh view starts here after one.
+   */
+  private Instant watchingSince(Instant now) {
+    reconcilingSince.compareAndSet(null, now);
+    return reconcilingSince.get();
   }
 
   /** Carries out one of a plan's actions, after its status was written. */

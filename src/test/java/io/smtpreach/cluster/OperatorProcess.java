@@ -54,6 +54,19 @@ public final class OperatorProcess implements AutoCloseable {
   /** The same, with these JVM options instead of the tests' small heap. */
   public static OperatorProcess start(
       Path kubeconfig, Map<String, String> settings, Path log, List<String> jvmOptions) {
+    return start(kubeconfig, settings, log, jvmOptions, true);
+  }
+
+  /**
+   * The same; with {@code awaitReady} false it waits only until the process is live, as a replica
+   * that waits on the leader-election Lease is.
+   */
+  public static OperatorProcess start(
+      Path kubeconfig,
+      Map<String, String> settings,
+      Path log,
+      List<String> jvmOptions,
+      boolean awaitReady) {
     requireJar();
     int port = freePort();
     List<String> cmd = new ArrayList<>();
@@ -76,7 +89,7 @@ public final class OperatorProcess implements AutoCloseable {
                   throw new IllegalStateException(
                       "the operator exited with " + op.process.exitValue() + ":\n" + op.log());
                 }
-                return op.get("/q/health/ready").startsWith("200 ");
+                return op.get(awaitReady ? "/q/health/ready" : "/q/health/live").startsWith("200 ");
               });
       return op;
     } catch (IOException e) {

@@ -23,6 +23,10 @@ import org.junit.jupiter.api.Test;
 class ProbePodReaderTest {
   private static final Instant CREATED = Instant.parse("2026-11-24T10:00:00Z");
   private static final Duration RUN = Duration.ofSeconds(50);
+
+  /** When the operator began watching, in the tests that are not about it: long before. */
+  private static final Instant EPOCH = Instant.EPOCH;
+
   private final ProbePodReader reader = new ProbePodReader(Duration.ofMinutes(2));
 
   @Test
@@ -30,7 +34,7 @@ class ProbePodReaderTest {
     ProbeReport report = report("smtp.example.com", "587", Reason.CONNECT_TIMEOUT, "timed out");
     Pod pod =
         terminated(1, ReportCodec.encode(report, ReportCodec.TERMINATION_MESSAGE_LIMIT), "Failed");
-    SourceOutcome o = reader.read(pod, "mail", RUN, CREATED.plusSeconds(10)).orElseThrow();
+    SourceOutcome o = reader.read(pod, "mail", RUN, CREATED.plusSeconds(10), EPOCH).orElseThrow();
     assertThat(o.ran()).isTrue();
     assertThat(o.source()).isEqualTo("zone-b");
     assertThat(o.node()).isEqualTo("node-b");
@@ -54,9 +58,11 @@ class ProbePodReaderTest {
             .build();
 
     assertThat(ProbePodReader.roundOf(pod, "relay")).isEqualTo("r7");
-    assertThat(reader.read(pod, "relay", RUN, CREATED.plusSeconds(10)).orElseThrow().report())
+    assertThat(
+            reader.read(pod, "relay", RUN, CREATED.plusSeconds(10), EPOCH).orElseThrow().report())
         .isEqualTo(relay);
-    SourceOutcome mail = reader.read(pod, "mail", RUN, CREATED.plusSeconds(10)).orElseThrow();
+    SourceOutcome mail =
+        reader.read(pod, "mail", RUN, CREATED.plusSeconds(10), EPOCH).orElseThrow();
     assertThat(mail.failure()).isEqualTo(ProbeRunFailure.ProbeMisconfigured);
     assertThat(mail.message()).isEqualTo("AUTH user given but no password");
     assertThat(ProbePodReader.crashed(pod)).isFalse();
@@ -67,7 +73,7 @@ class ProbePodReaderTest {
             .addToAnnotations(ProbePodFactory.MEMBERS_ANNOTATION, "mail=r1 relay=r7 other=r2")
             .endMetadata()
             .build();
-    assertThat(reader.read(short1, "relay", RUN, CREATED.plusSeconds(10)).orElseThrow())
+    assertThat(reader.read(short1, "relay", RUN, CREATED.plusSeconds(10), EPOCH).orElseThrow())
         .satisfies(o -> assertThat(o.failure()).isEqualTo(ProbeRunFailure.ProbeCrashed))
         .satisfies(
             o -> assertThat(o.message()).isEqualTo("the result has 2 lines for 3 endpoints"));
@@ -80,7 +86,7 @@ class ProbePodReaderTest {
             3,
             "Exception in thread \"main\" java.lang.OutOfMemoryError\nsmtp-reach: boom",
             "Failed");
-    SourceOutcome o = reader.read(pod, "mail", RUN, CREATED.plusSeconds(10)).orElseThrow();
+    SourceOutcome o = reader.read(pod, "mail", RUN, CREATED.plusSeconds(10), EPOCH).orElseThrow();
     assertThat(o.failure()).isEqualTo(ProbeRunFailure.ProbeCrashed);
     assertThat(o.message()).isEqualTo("exit code 3: smtp-reach: boom");
     assertThat(ProbePodReader.crashed(pod)).as("kept for kubectl logs").isTrue();
@@ -89,7 +95,7 @@ class ProbePodReaderTest {
   @Test
   void anImageThatCannotBePulledFailsAtOnce() {
     Pod pod = waiting("ErrImagePull", "not found");
-    assertThat(reader.read(pod, "mail", RUN, CREATED.plusSeconds(1)))
+    assertThat(reader.read(pod, "mail", RUN, CREATED.plusSeconds(1), EPOCH))
         .hasValueSatisfying(
             o -> assertThat(o.failure()).isEqualTo(ProbeRunFailure.ImagePullFailed));
   }
@@ -97,7 +103,7 @@ class ProbePodReaderTest {
   @Test
   void aMissingSecretIsAMisconfiguration() {
     Pod pod = waiting("CreateContainerConfigError", "secret \"creds\" not found");
-    assertThat(reader.read(pod, "mail", RUN, CREATED.plusSeconds(1)))
+    assertThat(reader.read(pod, "mail", RUN, CREATED.plusSeconds(1), EPOCH))
         .hasValueSatisfying(
             o -> {
               assertThat(o.failure()).isEqualTo(ProbeRunFailure.ProbeMisconfigured);
@@ -118,9 +124,9 @@ class ProbePodReaderTest {
             .endCondition()
             .endStatus()
             .build();
-    assertThat(reader.read(pod, "mail", RUN, CREATED.plusSeconds(30))).isEmpty();
-    assertThat(reader.recheckAt(pod, RUN)).isEqualTo(CREATED.plusSeconds(121));
-    Optional<SourceOutcome> late = reader.read(pod, "mail", RUN, CREATED.plusSeconds(121));
+    assertThat(reader.read(pod, "mail", RUN, CREATED.plusSeconds(30), EPOCH)).isEmpty();
+    assertThat(reader.recheckAt(pod, RUN, EPOCH)).isEqualTo(CREATED.plusSeconds(121));
+    Optional<SourceOutcome> late = reader.read(pod, "mail", RUN, CREATED.plusSeconds(121), EPOCH);
     assertThat(late)
         .hasValueSatisfying(
             o -> {
@@ -138,7 +144,7 @@ class ProbePodReaderTest {
             .withReason("DeadlineExceeded")
             .endStatus()
             .build();
-    assertThat(reader.read(pod, "mail", RUN, CREATED.plusSeconds(60)))
+    assertThat(reader.read(pod, "mail", RUN, CREATED.plusSeconds(60), EPOCH))
         .hasValueSatisfying(o -> assertThat(o.failure()).isEqualTo(ProbeRunFailure.ProbeTimedOut));
   }
 
@@ -151,8 +157,8 @@ class ProbePodReaderTest {
             .withStartTime(CREATED.toString())
             .endStatus()
             .build();
-    assertThat(reader.read(pod, "mail", RUN, CREATED.plusSeconds(60))).isEmpty();
-    assertThat(reader.read(pod, "mail", RUN, CREATED.plusSeconds(81)))
+    assertThat(reader.read(pod, "mail", RUN, CREATED.plusSeconds(60), EPOCH)).isEmpty();
+    assertThat(reader.read(pod, "mail", RUN, CREATED.plusSeconds(81), EPOCH))
         .hasValueSatisfying(o -> assertThat(o.failure()).isEqualTo(ProbeRunFailure.ProbeTimedOut));
   }
 
@@ -169,6 +175,21 @@ class ProbePodReaderTest {
     assertThat(ProbePodReader.settled(cannotPull)).isTrue();
     assertThat(ProbePodReader.settled(terminated(0, "x", "Running"))).isTrue();
     assertThat(ProbePodReader.settled(terminated(0, "x", "Succeeded"))).isTrue();
+  }
+
+  @Test
+  void aPodAnOperatorHasJustStartedToWatchGetsItsWholeStartTimeBeforeItCountsAsNotStarted() {
+    // Created 10 minutes ago, still Pending as far as the cache knows: an API outage kept its
+    // kubelet from reporting, and this operator process started (took the Lease) a second ago.
+    Instant now = CREATED.plus(Duration.ofMinutes(10));
+    Pod pod = pending().build();
+
+    assertThat(reader.read(pod, "mail", RUN, now, now.minusSeconds(1))).isEmpty();
+    assertThat(reader.recheckAt(pod, RUN, now.minusSeconds(1)))
+        .isEqualTo(now.minusSeconds(1).plus(Duration.ofMinutes(2)).plusSeconds(1));
+    assertThat(reader.read(pod, "mail", RUN, now, EPOCH))
+        .hasValueSatisfying(
+            o -> assertThat(o.failure()).isEqualTo(ProbeRunFailure.ProbeNotStarted));
   }
 
   /** A report of one port of {@code host}. */

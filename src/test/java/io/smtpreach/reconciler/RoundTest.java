@@ -357,6 +357,7 @@ class RoundTest {
               }
             },
             activePods,
+            Instant.EPOCH,
             now);
     return round.next(o, status);
   }
