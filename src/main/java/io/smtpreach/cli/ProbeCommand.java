@@ -37,6 +37,7 @@ import picocli.CommandLine.ParameterException;
 public final class ProbeCommand implements Callable<Integer> {
   static final String ENV_USERNAME = "SMTP_REACH_AUTH_USERNAME";
   static final String ENV_PASSWORD = "SMTP_REACH_AUTH_PASSWORD";
+  static final String ENV_USERNAME_LABEL = "SMTP_REACH_AUTH_USERNAME_LABEL";
   static final String ENV_CA_BUNDLE = "SMTP_REACH_CA_BUNDLE";
 
   final CommandSpec spec = CommandSpec.wrapWithoutInspection(this);
@@ -65,7 +66,9 @@ public final class ProbeCommand implements Callable<Integer> {
         .footerHeading("%nEnvironment:%n")
         .footer(
             "  SMTP_REACH_AUTH_USERNAME, SMTP_REACH_AUTH_PASSWORD  credential for the AUTH check"
-                + " (the password is never printed)",
+                + " (neither is ever printed)",
+            "  SMTP_REACH_AUTH_USERNAME_LABEL  where that username comes from, shown instead of it"
+                + " (as --auth-user-label)",
             "  SMTP_REACH_CA_BUNDLE  extra trusted CA certificates as PEM text (as --ca-file)");
     spec.addArgGroup(
         ArgGroupSpec.builder()
@@ -157,7 +160,18 @@ public final class ProbeCommand implements Callable<Integer> {
             "Ask this DNS server instead of the system's resolver."));
     spec.addOption(
         option(
-            "--auth-user", "USER", "Check AUTH with this user (default: $" + ENV_USERNAME + ")."));
+            "--auth-user",
+            "USER",
+            "Check AUTH with this user, shown in the results (default: $"
+                + ENV_USERNAME
+                + ", never shown)."));
+    spec.addOption(
+        option(
+            "--auth-user-label",
+            "TEXT",
+            "Where the username comes from, shown instead of it (default: $"
+                + ENV_USERNAME_LABEL
+                + ")."));
     spec.addOption(
         option(
             "--auth-password-file",
@@ -328,6 +342,15 @@ public final class ProbeCommand implements Callable<Integer> {
     String authUser = value("--auth-user");
     String user = authUser != null ? authUser : environment.get(ENV_USERNAME);
     if (user != null && !user.isEmpty()) {
+      // A username from the environment is, in a probe pod, the value of a Secret's key that the
+      // endpoint's author chose: results name where it came from, never the value.
+      String label = value("--auth-user-label");
+      if (label == null || label.isBlank()) {
+        label = environment.get(ENV_USERNAME_LABEL);
+      }
+      if ((label == null || label.isBlank()) && authUser == null) {
+        label = "$" + ENV_USERNAME;
+      }
       Path passwordFile = path("--auth-password-file");
       String password =
           passwordFile != null
@@ -338,7 +361,10 @@ public final class ProbeCommand implements Callable<Integer> {
             spec.commandLine(),
             "AUTH user given but no password: set $" + ENV_PASSWORD + " or --auth-password-file");
       }
-      b.credentials(new Credentials(user, password));
+      b.credentials(
+          label == null || label.isBlank()
+              ? new Credentials(user, password)
+              : new Credentials(user, password, label));
     }
     return b.build();
   }

@@ -55,6 +55,7 @@ final class PortProbe {
   private final Supplier<CertificateVerifier> verifier;
   private final ProbeResult.Builder result;
   private final Deadline deadline;
+  private final CredentialRedactor redactor;
   private final long startNanos = System.nanoTime();
   private final List<String> notes = new ArrayList<>();
 
@@ -83,6 +84,7 @@ final class PortProbe {
     this.verifier = verifier;
     this.result = result;
     this.deadline = deadline;
+    this.redactor = CredentialRedactor.of(options.credentials());
   }
 
   ProbeResult run() {
@@ -218,7 +220,7 @@ final class PortProbe {
       socket = s;
       in = new BufferedInputStream(s.getInputStream(), 4096);
       out = s.getOutputStream();
-      reader = new SmtpReplyReader(in);
+      reader = new SmtpReplyReader(in, redactor::redact);
     } catch (IOException e) {
       closeQuietly(s);
       throw connectFailure(e, Duration.ofMillis(timeout));
@@ -329,8 +331,13 @@ final class PortProbe {
 
   private void startTls(boolean implicit) throws ProbeFailure {
     long t = System.nanoTime();
-    TlsClient.Session session =
-        tls.handshake(raw, host, deadline.boundMillis(options.readTimeout()), implicit);
+    TlsClient.Session session;
+    try {
+      session = tls.handshake(raw, host, deadline.boundMillis(options.readTimeout()), implicit);
+    } catch (ProbeFailure f) {
+      // What the server sent instead of a handshake may be part of the message.
+      throw new ProbeFailure(f.reason(), redactor.redact(f.getMessage()));
+    }
     result.timing(Phase.TLS_HANDSHAKE, Duration.ofNanos(System.nanoTime() - t));
     socket = session.socket();
     try {
@@ -339,12 +346,33 @@ final class PortProbe {
     } catch (IOException e) {
       throw new ProbeFailure(Reason.CONNECTION_CLOSED, "connection lost after TLS handshake");
     }
-    reader = new SmtpReplyReader(in);
+    reader = new SmtpReplyReader(in, redactor::redact);
     Instant now = Instant.now();
-    result.tls(session.facts(now));
+    result.tls(redacted(session.facts(now)));
     if (!options.insecure()) {
-      certificateFailure = verifier.get().verify(session.chain(), tls.serverName(host), now);
+      certificateFailure =
+          verifier
+              .get()
+              .verify(session.chain(), tls.serverName(host), now)
+              .map(f -> new CertificateVerifier.Failure(f.reason(), redactor.redact(f.message())));
     }
+  }
+
+  /** The certificate's names are the server's text too. */
+  private TlsFacts redacted(TlsFacts facts) {
+    CertificateFacts c = facts.certificate();
+    if (redactor == CredentialRedactor.NONE || c == null) {
+      return facts;
+    }
+    return new TlsFacts(
+        facts.protocol(),
+        facts.cipherSuite(),
+        new CertificateFacts(
+            redactor.redact(c.subject()),
+            redactor.redact(c.issuer()),
+            c.subjectAltNames().stream().map(redactor::redact).toList(),
+            c.notBefore(),
+            c.notAfter()));
   }
 
   private void authenticate(boolean encrypted) throws ProbeFailure {
@@ -389,14 +417,14 @@ final class PortProbe {
     result.timing(Phase.AUTH, Duration.ofNanos(System.nanoTime() - t));
     if (reply.code() == 235) {
       result.authenticated(true);
-      notes.add("AUTH as " + credentials.username() + " accepted");
+      notes.add("AUTH " + credentials.shownAs() + " accepted");
       return;
     }
     result.authenticated(false);
     quit();
     throw new ProbeFailure(
         Reason.AUTH_FAILED,
-        "AUTH as " + credentials.username() + " rejected: " + Text.excerpt(reply.summary()));
+        "AUTH " + credentials.shownAs() + " rejected: " + Text.excerpt(reply.summary()));
   }
 
   private List<String> authMechanisms(List<String> caps) {
@@ -487,7 +515,7 @@ final class PortProbe {
     }
     return new ProbeFailure(
         Reason.CONNECTION_CLOSED,
-        "connection lost during " + step.label + ": " + Text.excerpt(msg));
+        "connection lost during " + step.label + ": " + redactor.excerpt(msg));
   }
 
   private int pendingInput() {

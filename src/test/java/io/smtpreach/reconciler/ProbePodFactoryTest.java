@@ -119,7 +119,9 @@ class ProbePodFactoryTest {
     spec.tls.caBundle.configMapKeyRef = new ConfigMapKeySelector("ca.pem", "corp-ca", false);
     List<EnvVar> env = build(endpoint(spec)).getSpec().getContainers().get(0).getEnv();
 
-    assertThat(env).allSatisfy(e -> assertThat(e.getValue()).isNull());
+    assertThat(env)
+        .filteredOn(e -> !e.getName().equals("SMTP_REACH_AUTH_USERNAME_LABEL"))
+        .allSatisfy(e -> assertThat(e.getValue()).isNull());
     assertThat(env)
         .anySatisfy(
             e -> {
@@ -134,6 +136,28 @@ class ProbePodFactoryTest {
               assertThat(e.getName()).isEqualTo("SMTP_REACH_CA_BUNDLE");
               assertThat(e.getValueFrom().getConfigMapKeyRef().getName()).isEqualTo("corp-ca");
             });
+  }
+
+  @Test
+  void theProbeNamesTheUsernameByItsKeyAndSecretNeverByItsValue() {
+    SmtpEndpointSpec spec = new SmtpEndpointSpec();
+    spec.auth = new AuthSpec();
+    spec.auth.secretRef = new AuthSpec.SecretRef();
+    spec.auth.secretRef.name = "api-tokens";
+    spec.auth.secretRef.usernameKey = "apikey";
+    List<EnvVar> env = build(endpoint(spec)).getSpec().getContainers().get(0).getEnv();
+
+    assertThat(env)
+        .anySatisfy(
+            e -> {
+              assertThat(e.getName()).isEqualTo("SMTP_REACH_AUTH_USERNAME_LABEL");
+              assertThat(e.getValue()).isEqualTo("key apikey of Secret api-tokens");
+            });
+    assertThat(env)
+        .filteredOn(e -> e.getName().equals("SMTP_REACH_AUTH_USERNAME"))
+        .singleElement()
+        .satisfies(
+            e -> assertThat(e.getValueFrom().getSecretKeyRef().getKey()).isEqualTo("apikey"));
   }
 
   @Test
