@@ -35,6 +35,7 @@ public final class BatchCommand implements Callable<Integer> {
 
   BatchCommand() {
     spec.name("batch");
+    ProbeCommand.dataOnly(spec);
     spec.usageMessage()
         .hidden(true)
         .description("Probes several endpoints at once for a probe pod; one result line each.");

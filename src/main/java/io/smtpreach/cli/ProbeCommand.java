@@ -44,6 +44,7 @@ public final class ProbeCommand implements Callable<Integer> {
 
   ProbeCommand() {
     spec.name("probe").versionProvider(new VersionProvider());
+    dataOnly(spec);
     spec.usageMessage()
         .sortOptions(false)
         .description(
@@ -188,6 +189,16 @@ public final class ProbeCommand implements Callable<Integer> {
             .versionHelp(true)
             .description("Print version information and exit.")
             .build());
+  }
+
+  /**
+   * Arguments are data, whatever they look like: an endpoint's spec strings reach this command
+   * line. No {@code @file} is read in their place (a probe pod's {@code /proc/self/environ} holds
+   * its credential, and a usage error would quote it), and a value that looks like an option is the
+   * value of the option before it ({@code --ehlo=--insecure} is an EHLO name).
+   */
+  static void dataOnly(CommandSpec spec) {
+    spec.parser().expandAtFiles(false).allowOptionsAsOptionParameters(true);
   }
 
   private static OptionSpec option(String name, String label, String description) {

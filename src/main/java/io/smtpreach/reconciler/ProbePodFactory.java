@@ -155,7 +155,9 @@ public final class ProbePodFactory {
         args.add(BatchCommand.SEPARATOR);
       }
       roster.append(m.name()).append('=').append(m.round());
-      args.addAll(m.settings().arguments());
+      for (String arg : m.settings().arguments()) {
+        args.add(literal(arg));
+      }
       memberLabels.put(ENDPOINT_LABEL_PREFIX + labelValue(m.name()), m.round());
       owners.add(
           new OwnerReferenceBuilder()
@@ -180,6 +182,15 @@ public final class ProbePodFactory {
         .endContainer()
         .endSpec()
         .build();
+  }
+
+  /**
+   * {@code arg} as the kubelet passes it on: it expands {@code $(VAR)} in args from the container's
+   * environment, so a spec string {@code $(SMTP_REACH_AUTH_PASSWORD)} would become the password.
+   * {@code $$} is its escape for a literal {@code $}.
+   */
+  static String literal(String arg) {
+    return arg.replace("$", "$$");
   }
 
   /**

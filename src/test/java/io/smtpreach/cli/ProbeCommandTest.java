@@ -89,6 +89,18 @@ class ProbeCommandTest {
   }
 
   @Test
+  void anAtFileIsAnArgumentNeverAFilesContent() throws Exception {
+    Path environ = tmp.resolve("environ");
+    Files.writeString(environ, "SMTP_REACH_AUTH_PASSWORD=hunter2-from-the-file --insecure\n");
+
+    Run run = smtpReach(Map.of(), "probe", "127.0.0.1", "@" + environ);
+
+    assertThat(run.exitCode()).isEqualTo(ExitCodes.USAGE);
+    assertThat(run.stderr()).contains("@" + environ).doesNotContain("hunter2-from-the-file");
+    assertThat(run.stdout()).doesNotContain("hunter2-from-the-file");
+  }
+
+  @Test
   void theResultFileIsBoundedAndDecodes() throws Exception {
     List<String> args =
         new ArrayList<>(
