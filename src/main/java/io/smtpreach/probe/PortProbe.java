@@ -65,6 +65,13 @@ final class PortProbe {
   private OutputStream out;
   private SmtpReplyReader reader;
   private Optional<CertificateVerifier.Failure> certificateFailure = Optional.empty();
+
+  /** Why the certificate failed verification when --insecure accepted it anyway. */
+  private Optional<CertificateVerifier.Failure> acceptedUnverified = Optional.empty();
+
+  /** Set only by a verification that passed: nothing else lets a credential be sent. */
+  private boolean certificateVerified;
+
   private TlsMode negotiated = TlsMode.NONE;
   private List<String> offeredAuth = List.of();
 
@@ -349,12 +356,21 @@ final class PortProbe {
     reader = new SmtpReplyReader(in, redactor::redact);
     Instant now = Instant.now();
     result.tls(redacted(session.facts(now)));
-    if (!options.insecure()) {
-      certificateFailure =
-          verifier
-              .get()
-              .verify(session.chain(), tls.serverName(host), now)
-              .map(f -> new CertificateVerifier.Failure(f.reason(), redactor.redact(f.message())));
+    // --insecure accepts any certificate for reachability, but a credential goes only to one that
+    // verified: with one to send, the certificate is checked all the same.
+    if (options.insecure() && options.credentials() == null) {
+      return;
+    }
+    Optional<CertificateVerifier.Failure> failure =
+        verifier
+            .get()
+            .verify(session.chain(), tls.serverName(host), now)
+            .map(f -> new CertificateVerifier.Failure(f.reason(), redactor.redact(f.message())));
+    certificateVerified = failure.isEmpty();
+    if (options.insecure()) {
+      acceptedUnverified = failure;
+    } else {
+      certificateFailure = failure;
     }
   }
 
@@ -389,7 +405,14 @@ final class PortProbe {
       notes.add("AUTH not checked on the relay port");
       return;
     }
-    if (certificateFailure.isPresent()) {
+    if (acceptedUnverified.isPresent()) {
+      notes.add(
+          "credentials not sent: the certificate failed verification ("
+              + acceptedUnverified.get().message()
+              + "), accepted for reachability only (--insecure)");
+      return;
+    }
+    if (!certificateVerified) {
       notes.add("credentials not sent: the certificate is not valid");
       return;
     }

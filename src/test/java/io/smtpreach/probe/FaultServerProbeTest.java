@@ -424,4 +424,69 @@ class FaultServerProbeTest {
       assertThat(reported).doesNotContainIgnoringCase(form);
     }
   }
+
+  @Test
+  void withInsecureAnUnverifiedServerIsReachableButNeverGetsTheCredential() throws Exception {
+    Queue<String> startTls = new ConcurrentLinkedQueue<>();
+    Queue<String> implicit = new ConcurrentLinkedQueue<>();
+    Instant now = Instant.now();
+    Issued expired =
+        CA.issue(
+            NAME, List.of(NAME), now.minus(Duration.ofDays(90)), now.minus(Duration.ofDays(3)));
+    ProbeOptions insecure =
+        options().insecure(true).credentials(new Credentials(USER, PASSWORD, SOURCE)).build();
+
+    ProbeResult untrusted =
+        probe(
+            FaultServer.smtp(
+                plain()
+                    .capabilities("STARTTLS", "AUTH PLAIN LOGIN")
+                    .startTls("220 go ahead", valid().serverContext())
+                    .authReply("235 2.7.0 authenticated")
+                    .heardInto(startTls)),
+            TlsMode.STARTTLS,
+            insecure.toBuilder().caBundle(null).build());
+    ProbeResult expiredImplicit =
+        probe(
+            FaultServer.implicitTls(
+                expired.serverContext(),
+                null,
+                null,
+                plain()
+                    .capabilities("AUTH PLAIN LOGIN")
+                    .authReply("235 2.7.0 authenticated")
+                    .heardInto(implicit)),
+            TlsMode.IMPLICIT,
+            insecure);
+
+    assertThat(untrusted.reason()).isEqualTo(Reason.OK);
+    assertThat(untrusted.authenticated()).isNull();
+    assertThat(untrusted.message())
+        .contains("credentials not sent: the certificate failed verification")
+        .contains("not trusted");
+    assertThat(expiredImplicit.reason()).isEqualTo(Reason.OK);
+    assertThat(expiredImplicit.authenticated()).isNull();
+    assertThat(expiredImplicit.message())
+        .contains("credentials not sent: the certificate failed verification")
+        .contains("expired");
+    for (Queue<String> heard : List.of(startTls, implicit)) {
+      assertThat(heard).contains("QUIT").noneMatch(line -> line.startsWith("AUTH"));
+    }
+  }
+
+  @Test
+  void withInsecureAVerifiedServerStillGetsTheAuthCheck() throws Exception {
+    ProbeResult r =
+        probe(
+            FaultServer.smtp(
+                plain()
+                    .capabilities("STARTTLS", "AUTH PLAIN")
+                    .startTls("220 go ahead", valid().serverContext())
+                    .authReply("235 2.7.0 authenticated")),
+            TlsMode.STARTTLS,
+            options().insecure(true).credentials(new Credentials("alice", PASSWORD)).build());
+    assertThat(r.reason()).isEqualTo(Reason.OK);
+    assertThat(r.authenticated()).isTrue();
+    assertThat(r.message()).isEqualTo("STARTTLS; AUTH as alice accepted");
+  }
 }
