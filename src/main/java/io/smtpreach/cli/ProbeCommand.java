@@ -114,13 +114,14 @@ public final class ProbeCommand implements Callable<Integer> {
         option(
             "--read-timeout",
             "DURATION",
-            "Deadline for each server reply (default ${DEFAULT-VALUE}).",
+            "How long to wait for the server's next bytes (default ${DEFAULT-VALUE}).",
             "10s"));
     spec.addOption(
         option(
             "--timeout",
             "DURATION",
-            "Deadline for each port's whole dialogue (default ${DEFAULT-VALUE}).",
+            "Deadline for each port's whole dialogue, DNS included; it ends the dialogue"
+                + " whatever the server does (default ${DEFAULT-VALUE}).",
             "30s"));
     spec.addOption(
         option(

@@ -25,8 +25,10 @@ import java.util.function.Supplier;
 
 /**
  * One SMTP dialogue with one port: connect, greeting, EHLO, STARTTLS or implicit TLS, EHLO again,
- * the optional AUTH check, QUIT. It never sends MAIL FROM. Every step is bounded by the read
- * timeout and by the target's overall deadline; every failure ends with a precise reason.
+ * the optional AUTH check, QUIT. It never sends MAIL FROM. Every read is bounded by the read
+ * timeout and by the target's overall deadline, and when the deadline passes its sockets are closed
+ * ({@link DeadlineWatchdog}), so that the dialogue ends by then whatever the server does; every
+ * failure ends with a precise reason.
  */
 final class PortProbe {
   private enum Step {
@@ -59,6 +61,7 @@ final class PortProbe {
   private final long startNanos = System.nanoTime();
   private final List<String> notes = new ArrayList<>();
 
+  private DeadlineWatchdog.Watch watch;
   private RecordingSocket raw;
   private Socket socket;
   private InputStream in;
@@ -96,6 +99,7 @@ final class PortProbe {
 
   ProbeResult run() {
     result.address(address.getHostAddress());
+    watch = DeadlineWatchdog.arm(deadline);
     try {
       if (target.mode() == TlsMode.IMPLICIT) {
         implicitTls();
@@ -113,6 +117,7 @@ final class PortProbe {
       return finish(Reason.PROBE_ERROR, "probe failed: " + e);
     } finally {
       close();
+      watch.close();
     }
   }
 
@@ -218,6 +223,7 @@ final class PortProbe {
   private void connect() throws ProbeFailure {
     int timeout = deadline.boundMillis(options.connectTimeout());
     RecordingSocket s = new RecordingSocket();
+    watch.watch(s);
     long t = System.nanoTime();
     try {
       s.setTcpNoDelay(true);
@@ -237,7 +243,8 @@ final class PortProbe {
   private ProbeFailure connectFailure(IOException e, Duration timeout) {
     String where = address.getHostAddress() + " port " + target.port();
     String msg = String.valueOf(e.getMessage());
-    if (e instanceof SocketTimeoutException) {
+    // The watchdog closing the socket mid-connect is the connect's own timeout, one instant late.
+    if (e instanceof SocketTimeoutException || watch.expired()) {
       return new ProbeFailure(
           Reason.CONNECT_TIMEOUT,
           "connect to "
@@ -291,6 +298,7 @@ final class PortProbe {
 
   private boolean sniffTls() {
     try (Socket probe = new Socket()) {
+      watch.watch(probe);
       probe.connect(
           new InetSocketAddress(address, target.port()),
           deadline.boundMillis(options.connectTimeout()));
@@ -342,6 +350,19 @@ final class PortProbe {
     try {
       session = tls.handshake(raw, host, deadline.boundMillis(options.readTimeout()), implicit);
     } catch (ProbeFailure f) {
+      if (watch.expired() || deadline.remaining().isZero()) {
+        throw raw.recorded().length == 0 && implicit
+            ? new ProbeFailure(
+                Reason.NO_GREETING,
+                "connected, but no answer to the TLS ClientHello by the "
+                    + Durations.format(options.timeout())
+                    + " deadline")
+            : new ProbeFailure(
+                Reason.READ_TIMEOUT,
+                "TLS handshake not complete by the "
+                    + Durations.format(options.timeout())
+                    + " deadline (the server sends it too slowly)");
+      }
       // What the server sent instead of a handshake may be part of the message.
       throw new ProbeFailure(f.reason(), redactor.redact(f.getMessage()));
     }
@@ -483,6 +504,14 @@ final class PortProbe {
     try {
       write(line);
     } catch (IOException e) {
+      if (watch.expired()) {
+        throw new ProbeFailure(
+            Reason.READ_TIMEOUT,
+            step.label
+                + " not sent by the "
+                + Durations.format(options.timeout())
+                + " deadline: the server stopped reading");
+      }
       throw readFailure(e, step, options.readTimeout());
     }
     return read(step, options.readTimeout());
@@ -520,6 +549,15 @@ final class PortProbe {
           ? new ProbeFailure(Reason.NOT_SMTP, "not an SMTP server: it sent '" + m.excerpt() + "'")
           : new ProbeFailure(
               Reason.UNEXPECTED_REPLY, "malformed " + step.label + " reply: '" + m.excerpt() + "'");
+    }
+    if (watch.expired()) {
+      // The server kept each read alive (a byte at a time, or lines without end) past the deadline.
+      String deadlineText = "by the " + Durations.format(options.timeout()) + " deadline";
+      return step == Step.GREETING
+          ? new ProbeFailure(
+              Reason.NO_GREETING, "connected, but the greeting was not complete " + deadlineText)
+          : new ProbeFailure(
+              Reason.READ_TIMEOUT, step.label + " reply not complete " + deadlineText);
     }
     if (e instanceof SocketTimeoutException) {
       return step == Step.GREETING
@@ -559,8 +597,10 @@ final class PortProbe {
   }
 
   private void close() {
-    closeQuietly(socket);
+    // The plain socket first: a TLS socket closed over an open one may wait for the server's
+    // close_notify, which a hostile server can send a byte at a time.
     closeQuietly(raw);
+    closeQuietly(socket);
     socket = null;
     raw = null;
   }

@@ -6,12 +6,17 @@ import static io.smtpreach.peers.FaultServer.SmtpScript.plain;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.smtpreach.peers.FaultServer;
+import io.smtpreach.peers.FaultServer.Step;
 import io.smtpreach.probe.BatchCodec;
 import io.smtpreach.probe.Expectation;
+import io.smtpreach.probe.Phase;
 import io.smtpreach.probe.PortState;
 import io.smtpreach.probe.Reason;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -182,6 +187,55 @@ class BatchCommandTest {
     assertThat(entries).singleElement().satisfies(e -> assertThat(e.error()).contains("@"));
     assertThat(Files.readString(result) + run.stdout() + run.stderr())
         .doesNotContain("hunter2-from-the-file");
+  }
+
+  @Test
+  void anEndpointCutByItsDeadlineGetsItsTimeoutAndTheOthersKeepTheirResults() throws Exception {
+    Path result = tmp.resolve("result");
+    try (FaultServer tarpit =
+            FaultServer.start(
+                FaultServer.smtp(
+                    plain()
+                        .capabilities("X" + "x".repeat(1000))
+                        .drips(Step.EHLO, Duration.ofMillis(900))));
+        FaultServer fine = FaultServer.start(FaultServer.smtp(plain()));
+        DatagramSocket silentDns = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
+      long start = System.nanoTime();
+      batch(
+          result,
+          "--port=" + tarpit.port() + ":none",
+          "--timeout=2s",
+          "--read-timeout=1s",
+          "--",
+          "127.0.0.1",
+          "+",
+          "--port=" + fine.port() + ":none",
+          "--timeout=2s",
+          "--",
+          "127.0.0.1",
+          "+",
+          "--port=587",
+          "--timeout=2s",
+          "--dns-timeout=30s",
+          "--dns-server=127.0.0.1:" + silentDns.getLocalPort(),
+          "--",
+          "smtp.example.test");
+      Duration elapsed = Duration.ofNanos(System.nanoTime() - start);
+
+      List<BatchCodec.Entry> entries = BatchCodec.decode(Files.readString(result));
+      assertThat(entries).hasSize(3);
+      List<Reason> reasons =
+          entries.stream().map(e -> e.report().results().get(0).reason()).toList();
+      assertThat(reasons).containsExactly(Reason.READ_TIMEOUT, Reason.OK, Reason.DNS_TIMEOUT);
+      assertThat(entries)
+          .allSatisfy(
+              e ->
+                  assertThat(e.report().results().get(0).timing(Phase.TOTAL))
+                      .isLessThan(Duration.ofSeconds(3)));
+      assertThat(elapsed)
+          .as("the JVM's start, then one deadline")
+          .isLessThan(Duration.ofSeconds(15));
+    }
   }
 
   /** The batch command for these endpoints' words, split by +, its results in {@code result}. */
