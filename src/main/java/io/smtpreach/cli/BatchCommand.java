@@ -25,7 +25,10 @@ import picocli.CommandLine.Model.PositionalParamSpec;
  * {@code smtp-reach batch --result-file FILE -- ARGS [+ ARGS]...}: what a probe pod runs. Each
  * {@code ARGS} is one endpoint's {@code probe} arguments; the endpoints are probed at once, in one
  * process, and the result file gets one line each ({@link BatchCodec}). One endpoint's bad
- * arguments fail its line only. Like the probe command, its model is built by code.
+ * arguments fail its line only, and its slow server costs only its own time: every endpoint's probe
+ * ends by its own {@code --timeout} plus a second, whatever its servers do, well inside the pod's
+ * deadline (twice the timeout, plus time to start). Like the probe command, its model is built by
+ * code.
  */
 public final class BatchCommand implements Callable<Integer> {
   /** Separates endpoints' arguments; no host, name, duration or mode is a lone plus sign. */
@@ -35,6 +38,7 @@ public final class BatchCommand implements Callable<Integer> {
 
   BatchCommand() {
     spec.name("batch");
+    ProbeCommand.dataOnly(spec);
     spec.usageMessage()
         .hidden(true)
         .description("Probes several endpoints at once for a probe pod; one result line each.");

@@ -26,6 +26,8 @@ public final class Main {
               .addSubcommand(new CommandLine(new ProbeCommand().spec))
               .addSubcommand(new CommandLine(new BatchCommand().spec));
     }
+    // As the subcommands' own models say (ProbeCommand.dataOnly): the top level reads @files too.
+    cli.setExpandAtFiles(false);
     cli.setExecutionExceptionHandler(
         (e, commandLine, parseResult) -> {
           commandLine.getErr().println("smtp-reach: " + e.getMessage());

@@ -37,12 +37,14 @@ import picocli.CommandLine.ParameterException;
 public final class ProbeCommand implements Callable<Integer> {
   static final String ENV_USERNAME = "SMTP_REACH_AUTH_USERNAME";
   static final String ENV_PASSWORD = "SMTP_REACH_AUTH_PASSWORD";
+  static final String ENV_USERNAME_LABEL = "SMTP_REACH_AUTH_USERNAME_LABEL";
   static final String ENV_CA_BUNDLE = "SMTP_REACH_CA_BUNDLE";
 
   final CommandSpec spec = CommandSpec.wrapWithoutInspection(this);
 
   ProbeCommand() {
     spec.name("probe").versionProvider(new VersionProvider());
+    dataOnly(spec);
     spec.usageMessage()
         .sortOptions(false)
         .description(
@@ -65,7 +67,9 @@ public final class ProbeCommand implements Callable<Integer> {
         .footerHeading("%nEnvironment:%n")
         .footer(
             "  SMTP_REACH_AUTH_USERNAME, SMTP_REACH_AUTH_PASSWORD  credential for the AUTH check"
-                + " (the password is never printed)",
+                + " (neither is ever printed)",
+            "  SMTP_REACH_AUTH_USERNAME_LABEL  where that username comes from, shown instead of it"
+                + " (as --auth-user-label)",
             "  SMTP_REACH_CA_BUNDLE  extra trusted CA certificates as PEM text (as --ca-file)");
     spec.addArgGroup(
         ArgGroupSpec.builder()
@@ -110,13 +114,14 @@ public final class ProbeCommand implements Callable<Integer> {
         option(
             "--read-timeout",
             "DURATION",
-            "Deadline for each server reply (default ${DEFAULT-VALUE}).",
+            "How long to wait for the server's next bytes (default ${DEFAULT-VALUE}).",
             "10s"));
     spec.addOption(
         option(
             "--timeout",
             "DURATION",
-            "Deadline for each port's whole dialogue (default ${DEFAULT-VALUE}).",
+            "Deadline for each port's whole dialogue, DNS included; it ends the dialogue"
+                + " whatever the server does (default ${DEFAULT-VALUE}).",
             "30s"));
     spec.addOption(
         option(
@@ -157,7 +162,18 @@ public final class ProbeCommand implements Callable<Integer> {
             "Ask this DNS server instead of the system's resolver."));
     spec.addOption(
         option(
-            "--auth-user", "USER", "Check AUTH with this user (default: $" + ENV_USERNAME + ")."));
+            "--auth-user",
+            "USER",
+            "Check AUTH with this user, shown in the results (default: $"
+                + ENV_USERNAME
+                + ", never shown)."));
+    spec.addOption(
+        option(
+            "--auth-user-label",
+            "TEXT",
+            "Where the username comes from, shown instead of it (default: $"
+                + ENV_USERNAME_LABEL
+                + ")."));
     spec.addOption(
         option(
             "--auth-password-file",
@@ -174,6 +190,16 @@ public final class ProbeCommand implements Callable<Integer> {
             .versionHelp(true)
             .description("Print version information and exit.")
             .build());
+  }
+
+  /**
+   * Arguments are data, whatever they look like: an endpoint's spec strings reach this command
+   * line. No {@code @file} is read in their place (a probe pod's {@code /proc/self/environ} holds
+   * its credential, and a usage error would quote it), and a value that looks like an option is the
+   * value of the option before it ({@code --ehlo=--insecure} is an EHLO name).
+   */
+  static void dataOnly(CommandSpec spec) {
+    spec.parser().expandAtFiles(false).allowOptionsAsOptionParameters(true);
   }
 
   private static OptionSpec option(String name, String label, String description) {
@@ -328,6 +354,15 @@ public final class ProbeCommand implements Callable<Integer> {
     String authUser = value("--auth-user");
     String user = authUser != null ? authUser : environment.get(ENV_USERNAME);
     if (user != null && !user.isEmpty()) {
+      // A username from the environment is, in a probe pod, the value of a Secret's key that the
+      // endpoint's author chose: results name where it came from, never the value.
+      String label = value("--auth-user-label");
+      if (label == null || label.isBlank()) {
+        label = environment.get(ENV_USERNAME_LABEL);
+      }
+      if ((label == null || label.isBlank()) && authUser == null) {
+        label = "$" + ENV_USERNAME;
+      }
       Path passwordFile = path("--auth-password-file");
       String password =
           passwordFile != null
@@ -338,7 +373,10 @@ public final class ProbeCommand implements Callable<Integer> {
             spec.commandLine(),
             "AUTH user given but no password: set $" + ENV_PASSWORD + " or --auth-password-file");
       }
-      b.credentials(new Credentials(user, password));
+      b.credentials(
+          label == null || label.isBlank()
+              ? new Credentials(user, password)
+              : new Credentials(user, password, label));
     }
     return b.build();
   }

@@ -25,8 +25,10 @@ import java.util.function.Supplier;
 
 /**
  * One SMTP dialogue with one port: connect, greeting, EHLO, STARTTLS or implicit TLS, EHLO again,
- * the optional AUTH check, QUIT. It never sends MAIL FROM. Every step is bounded by the read
- * timeout and by the target's overall deadline; every failure ends with a precise reason.
+ * the optional AUTH check, QUIT. It never sends MAIL FROM. Every read is bounded by the read
+ * timeout and by the target's overall deadline, and when the deadline passes its sockets are closed
+ * ({@link DeadlineWatchdog}), so that the dialogue ends by then whatever the server does; every
+ * failure ends with a precise reason.
  */
 final class PortProbe {
   private enum Step {
@@ -55,15 +57,24 @@ final class PortProbe {
   private final Supplier<CertificateVerifier> verifier;
   private final ProbeResult.Builder result;
   private final Deadline deadline;
+  private final CredentialRedactor redactor;
   private final long startNanos = System.nanoTime();
   private final List<String> notes = new ArrayList<>();
 
+  private DeadlineWatchdog.Watch watch;
   private RecordingSocket raw;
   private Socket socket;
   private InputStream in;
   private OutputStream out;
   private SmtpReplyReader reader;
   private Optional<CertificateVerifier.Failure> certificateFailure = Optional.empty();
+
+  /** Why the certificate failed verification when --insecure accepted it anyway. */
+  private Optional<CertificateVerifier.Failure> acceptedUnverified = Optional.empty();
+
+  /** Set only by a verification that passed: nothing else lets a credential be sent. */
+  private boolean certificateVerified;
+
   private TlsMode negotiated = TlsMode.NONE;
   private List<String> offeredAuth = List.of();
 
@@ -83,10 +94,12 @@ final class PortProbe {
     this.verifier = verifier;
     this.result = result;
     this.deadline = deadline;
+    this.redactor = CredentialRedactor.of(options.credentials());
   }
 
   ProbeResult run() {
     result.address(address.getHostAddress());
+    watch = DeadlineWatchdog.arm(deadline);
     try {
       if (target.mode() == TlsMode.IMPLICIT) {
         implicitTls();
@@ -104,6 +117,7 @@ final class PortProbe {
       return finish(Reason.PROBE_ERROR, "probe failed: " + e);
     } finally {
       close();
+      watch.close();
     }
   }
 
@@ -209,6 +223,7 @@ final class PortProbe {
   private void connect() throws ProbeFailure {
     int timeout = deadline.boundMillis(options.connectTimeout());
     RecordingSocket s = new RecordingSocket();
+    watch.watch(s);
     long t = System.nanoTime();
     try {
       s.setTcpNoDelay(true);
@@ -218,7 +233,7 @@ final class PortProbe {
       socket = s;
       in = new BufferedInputStream(s.getInputStream(), 4096);
       out = s.getOutputStream();
-      reader = new SmtpReplyReader(in);
+      reader = new SmtpReplyReader(in, redactor::redact);
     } catch (IOException e) {
       closeQuietly(s);
       throw connectFailure(e, Duration.ofMillis(timeout));
@@ -228,7 +243,8 @@ final class PortProbe {
   private ProbeFailure connectFailure(IOException e, Duration timeout) {
     String where = address.getHostAddress() + " port " + target.port();
     String msg = String.valueOf(e.getMessage());
-    if (e instanceof SocketTimeoutException) {
+    // The watchdog closing the socket mid-connect is the connect's own timeout, one instant late.
+    if (e instanceof SocketTimeoutException || watch.expired()) {
       return new ProbeFailure(
           Reason.CONNECT_TIMEOUT,
           "connect to "
@@ -282,6 +298,7 @@ final class PortProbe {
 
   private boolean sniffTls() {
     try (Socket probe = new Socket()) {
+      watch.watch(probe);
       probe.connect(
           new InetSocketAddress(address, target.port()),
           deadline.boundMillis(options.connectTimeout()));
@@ -329,8 +346,26 @@ final class PortProbe {
 
   private void startTls(boolean implicit) throws ProbeFailure {
     long t = System.nanoTime();
-    TlsClient.Session session =
-        tls.handshake(raw, host, deadline.boundMillis(options.readTimeout()), implicit);
+    TlsClient.Session session;
+    try {
+      session = tls.handshake(raw, host, deadline.boundMillis(options.readTimeout()), implicit);
+    } catch (ProbeFailure f) {
+      if (watch.expired() || deadline.remaining().isZero()) {
+        throw raw.recorded().length == 0 && implicit
+            ? new ProbeFailure(
+                Reason.NO_GREETING,
+                "connected, but no answer to the TLS ClientHello by the "
+                    + Durations.format(options.timeout())
+                    + " deadline")
+            : new ProbeFailure(
+                Reason.READ_TIMEOUT,
+                "TLS handshake not complete by the "
+                    + Durations.format(options.timeout())
+                    + " deadline (the server sends it too slowly)");
+      }
+      // What the server sent instead of a handshake may be part of the message.
+      throw new ProbeFailure(f.reason(), redactor.redact(f.getMessage()));
+    }
     result.timing(Phase.TLS_HANDSHAKE, Duration.ofNanos(System.nanoTime() - t));
     socket = session.socket();
     try {
@@ -339,12 +374,42 @@ final class PortProbe {
     } catch (IOException e) {
       throw new ProbeFailure(Reason.CONNECTION_CLOSED, "connection lost after TLS handshake");
     }
-    reader = new SmtpReplyReader(in);
+    reader = new SmtpReplyReader(in, redactor::redact);
     Instant now = Instant.now();
-    result.tls(session.facts(now));
-    if (!options.insecure()) {
-      certificateFailure = verifier.get().verify(session.chain(), tls.serverName(host), now);
+    result.tls(redacted(session.facts(now)));
+    // --insecure accepts any certificate for reachability, but a credential goes only to one that
+    // verified: with one to send, the certificate is checked all the same.
+    if (options.insecure() && options.credentials() == null) {
+      return;
     }
+    Optional<CertificateVerifier.Failure> failure =
+        verifier
+            .get()
+            .verify(session.chain(), tls.serverName(host), now)
+            .map(f -> new CertificateVerifier.Failure(f.reason(), redactor.redact(f.message())));
+    certificateVerified = failure.isEmpty();
+    if (options.insecure()) {
+      acceptedUnverified = failure;
+    } else {
+      certificateFailure = failure;
+    }
+  }
+
+  /** The certificate's names are the server's text too. */
+  private TlsFacts redacted(TlsFacts facts) {
+    CertificateFacts c = facts.certificate();
+    if (redactor == CredentialRedactor.NONE || c == null) {
+      return facts;
+    }
+    return new TlsFacts(
+        facts.protocol(),
+        facts.cipherSuite(),
+        new CertificateFacts(
+            redactor.redact(c.subject()),
+            redactor.redact(c.issuer()),
+            c.subjectAltNames().stream().map(redactor::redact).toList(),
+            c.notBefore(),
+            c.notAfter()));
   }
 
   private void authenticate(boolean encrypted) throws ProbeFailure {
@@ -361,7 +426,14 @@ final class PortProbe {
       notes.add("AUTH not checked on the relay port");
       return;
     }
-    if (certificateFailure.isPresent()) {
+    if (acceptedUnverified.isPresent()) {
+      notes.add(
+          "credentials not sent: the certificate failed verification ("
+              + acceptedUnverified.get().message()
+              + "), accepted for reachability only (--insecure)");
+      return;
+    }
+    if (!certificateVerified) {
       notes.add("credentials not sent: the certificate is not valid");
       return;
     }
@@ -389,14 +461,14 @@ final class PortProbe {
     result.timing(Phase.AUTH, Duration.ofNanos(System.nanoTime() - t));
     if (reply.code() == 235) {
       result.authenticated(true);
-      notes.add("AUTH as " + credentials.username() + " accepted");
+      notes.add("AUTH " + credentials.shownAs() + " accepted");
       return;
     }
     result.authenticated(false);
     quit();
     throw new ProbeFailure(
         Reason.AUTH_FAILED,
-        "AUTH as " + credentials.username() + " rejected: " + Text.excerpt(reply.summary()));
+        "AUTH " + credentials.shownAs() + " rejected: " + Text.excerpt(reply.summary()));
   }
 
   private List<String> authMechanisms(List<String> caps) {
@@ -432,6 +504,14 @@ final class PortProbe {
     try {
       write(line);
     } catch (IOException e) {
+      if (watch.expired()) {
+        throw new ProbeFailure(
+            Reason.READ_TIMEOUT,
+            step.label
+                + " not sent by the "
+                + Durations.format(options.timeout())
+                + " deadline: the server stopped reading");
+      }
       throw readFailure(e, step, options.readTimeout());
     }
     return read(step, options.readTimeout());
@@ -470,6 +550,15 @@ final class PortProbe {
           : new ProbeFailure(
               Reason.UNEXPECTED_REPLY, "malformed " + step.label + " reply: '" + m.excerpt() + "'");
     }
+    if (watch.expired()) {
+      // The server kept each read alive (a byte at a time, or lines without end) past the deadline.
+      String deadlineText = "by the " + Durations.format(options.timeout()) + " deadline";
+      return step == Step.GREETING
+          ? new ProbeFailure(
+              Reason.NO_GREETING, "connected, but the greeting was not complete " + deadlineText)
+          : new ProbeFailure(
+              Reason.READ_TIMEOUT, step.label + " reply not complete " + deadlineText);
+    }
     if (e instanceof SocketTimeoutException) {
       return step == Step.GREETING
           ? new ProbeFailure(Reason.NO_GREETING, "connected, but no greeting within " + limit)
@@ -487,7 +576,7 @@ final class PortProbe {
     }
     return new ProbeFailure(
         Reason.CONNECTION_CLOSED,
-        "connection lost during " + step.label + ": " + Text.excerpt(msg));
+        "connection lost during " + step.label + ": " + redactor.excerpt(msg));
   }
 
   private int pendingInput() {
@@ -508,8 +597,10 @@ final class PortProbe {
   }
 
   private void close() {
-    closeQuietly(socket);
+    // The plain socket first: a TLS socket closed over an open one may wait for the server's
+    // close_notify, which a hostile server can send a byte at a time.
     closeQuietly(raw);
+    closeQuietly(socket);
     socket = null;
     raw = null;
   }

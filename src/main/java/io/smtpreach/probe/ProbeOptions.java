@@ -8,8 +8,9 @@ import java.time.Duration;
  * How to probe: deadlines, names, trust and the optional credential check.
  *
  * @param connectTimeout how long a TCP connect may take before the port counts as silently dropped
- * @param readTimeout how long one server reply may take
- * @param timeout the whole dialogue of one target, DNS included
+ * @param readTimeout how long one read may wait for the server's next bytes
+ * @param timeout the whole dialogue of one target, DNS included: when it passes, the target's
+ *     sockets are closed (its result comes within {@code Deadline.SLACK} of it)
  * @param dnsTimeout one DNS query
  * @param tlsSniffDelay how long a port may stay silent before a second connection checks whether it
  *     is waiting for a TLS ClientHello (implicit TLS); the first connection keeps waiting meanwhile

@@ -11,6 +11,8 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 
@@ -64,7 +66,7 @@ public final class SmtpProber implements AutoCloseable {
     long t = System.nanoTime();
     List<HostResolver.MxHost> hosts;
     try {
-      hosts = resolver.resolveMx(domain);
+      hosts = withinDeadline(() -> resolver.resolveMx(domain), domain, deadline);
     } catch (ProbeFailure f) {
       ProbeResult failed =
           ProbeResult.builder(domain, smtp, options.ipFamily())
@@ -91,7 +93,7 @@ public final class SmtpProber implements AutoCloseable {
       List<InetAddress> addresses;
       ProbeFailure dnsFailure = null;
       try {
-        addresses = resolver.resolve(host, family);
+        addresses = withinDeadline(() -> resolver.resolve(host, family), host, deadline);
       } catch (ProbeFailure f) {
         addresses = List.of();
         dnsFailure = f;
@@ -119,6 +121,40 @@ public final class SmtpProber implements AutoCloseable {
       results.add(join(f));
     }
     return results;
+  }
+
+  private interface Lookup<T> {
+    T run() throws ProbeFailure;
+  }
+
+  /**
+   * A DNS lookup cut at the deadline: each query is bounded by the DNS timeout, but a lookup may
+   * ask several (search domains, A and AAAA, retries), and the deadline includes DNS.
+   */
+  private <T> T withinDeadline(Lookup<T> lookup, String name, Deadline deadline)
+      throws ProbeFailure {
+    Future<T> future = executor.submit(lookup::run);
+    try {
+      return future.get(deadline.remaining().toNanos(), TimeUnit.NANOSECONDS);
+    } catch (TimeoutException e) {
+      future.cancel(true);
+      throw new ProbeFailure(
+          Reason.DNS_TIMEOUT,
+          "DNS lookup of "
+              + name
+              + " did not finish by the "
+              + Durations.format(options.timeout())
+              + " deadline");
+    } catch (InterruptedException e) {
+      future.cancel(true);
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while probing", e);
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof ProbeFailure f) {
+        throw f;
+      }
+      throw new IllegalStateException("DNS lookup failed", e.getCause());
+    }
   }
 
   private static <T> T join(Future<T> future) {

@@ -7,6 +7,7 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.UnaryOperator;
 import java.util.regex.Pattern;
 
 /**
@@ -31,6 +32,7 @@ public final class SmtpReplyReader {
   private static final Pattern ENHANCED = Pattern.compile("^([245]\\.\\d{1,3}\\.\\d{1,3})(?: |$)");
 
   private final InputStream in;
+  private final UnaryOperator<String> redact;
   private final byte[] line = new byte[MAX_LINE_BYTES];
 
   /** Bytes taken from the stream by the current reply. */
@@ -38,7 +40,16 @@ public final class SmtpReplyReader {
 
   /** The stream should be buffered: it is read a byte at a time. */
   public SmtpReplyReader(InputStream in) {
+    this(in, UnaryOperator.identity());
+  }
+
+  /**
+   * A reader whose replies, and the excerpts its exceptions keep, pass through {@code redact}
+   * first: each line whole, before anything is cut from it.
+   */
+  public SmtpReplyReader(InputStream in, UnaryOperator<String> redact) {
     this.in = in;
+    this.redact = redact;
   }
 
   /**
@@ -59,21 +70,27 @@ public final class SmtpReplyReader {
       if (replyBytes > MAX_REPLY_BYTES || texts.size() >= MAX_LINES) {
         throw new ReplyTooLongException(
             "reply longer than " + MAX_LINES + " lines or " + MAX_REPLY_BYTES + " bytes",
-            Text.excerpt(text));
+            Text.excerpt(redact.apply(text)));
       }
-      ReplyLine parsed = parseLine(text);
+      ReplyLine parsed;
+      try {
+        parsed = parseLine(text);
+      } catch (MalformedReplyException e) {
+        throw new MalformedReplyException(e.getMessage(), Text.excerpt(redact.apply(text)));
+      }
+      String shown = redact.apply(parsed.text);
       if (code == -1) {
         code = parsed.code;
-        var m = ENHANCED.matcher(parsed.text);
+        var m = ENHANCED.matcher(shown);
         if (code / 100 != 3 && m.find()) {
           enhanced = m.group(1);
         }
       } else if (parsed.code != code) {
         throw new MalformedReplyException(
             "multi-line reply changed its code from " + code + " to " + parsed.code,
-            Text.excerpt(text));
+            Text.excerpt(redact.apply(text)));
       }
-      texts.add(parsed.text);
+      texts.add(shown);
       if (parsed.last) {
         return new SmtpReply(code, enhanced, texts);
       }
@@ -125,9 +142,11 @@ public final class SmtpReplyReader {
         return length > 0 && line[length - 1] == '\r' ? length - 1 : length;
       }
       if (length == MAX_LINE_BYTES - 1) {
+        // Redacted whole, then cut: a secret across the cut leaves no prefix behind.
+        String shown = redact.apply(new String(line, 0, length, StandardCharsets.UTF_8));
         throw new ReplyTooLongException(
             "reply line longer than " + MAX_LINE_BYTES + " bytes",
-            Text.excerpt(new String(line, 0, 64, StandardCharsets.UTF_8)));
+            Text.excerpt(shown.substring(0, Math.min(64, shown.length()))));
       }
       line[length++] = (byte) b;
     }

@@ -155,7 +155,9 @@ public final class ProbePodFactory {
         args.add(BatchCommand.SEPARATOR);
       }
       roster.append(m.name()).append('=').append(m.round());
-      args.addAll(m.settings().arguments());
+      for (String arg : m.settings().arguments()) {
+        args.add(literal(arg));
+      }
       memberLabels.put(ENDPOINT_LABEL_PREFIX + labelValue(m.name()), m.round());
       owners.add(
           new OwnerReferenceBuilder()
@@ -182,17 +184,33 @@ public final class ProbePodFactory {
         .build();
   }
 
-  /** Credentials and the CA bundle travel as references only; their values never touch us. */
+  /**
+   * {@code arg} as the kubelet passes it on: it expands {@code $(VAR)} in args from the container's
+   * environment, so a spec string {@code $(SMTP_REACH_AUTH_PASSWORD)} would become the password.
+   * {@code $$} is its escape for a literal {@code $}.
+   */
+  static String literal(String arg) {
+    return arg.replace("$", "$$");
+  }
+
+  /**
+   * Credentials and the CA bundle travel as references only; their values never touch us. The probe
+   * is told where the username comes from, to name it by that in results.
+   */
   private static List<EnvVar> env(SmtpEndpoint endpoint) {
     List<EnvVar> env = new ArrayList<>();
     AuthSpec auth = endpoint.getSpec().auth;
     if (auth != null && auth.secretRef != null) {
       String secret = auth.secretRef.name;
+      String usernameKey =
+          auth.secretRef.usernameKey == null ? "username" : auth.secretRef.usernameKey;
+      env.add(secretEnv("SMTP_REACH_AUTH_USERNAME", secret, usernameKey));
+      // The key may be any key of any Secret in the namespace: results name it, not its value.
       env.add(
-          secretEnv(
-              "SMTP_REACH_AUTH_USERNAME",
-              secret,
-              auth.secretRef.usernameKey == null ? "username" : auth.secretRef.usernameKey));
+          new EnvVarBuilder()
+              .withName("SMTP_REACH_AUTH_USERNAME_LABEL")
+              .withValue("key " + usernameKey + " of Secret " + secret)
+              .build());
       env.add(
           secretEnv(
               "SMTP_REACH_AUTH_PASSWORD",

@@ -3,6 +3,7 @@ package io.smtpreach.reconciler;
 import io.smtpreach.api.PortSpec;
 import io.smtpreach.api.SmtpEndpoint;
 import io.smtpreach.api.SmtpEndpointSpec;
+import io.smtpreach.cli.BatchCommand;
 import io.smtpreach.config.OperatorConfig;
 import io.smtpreach.probe.Durations;
 import io.smtpreach.probe.Expectation;
@@ -48,38 +49,47 @@ public record ProbeSettings(
     }
     List<ProbeTarget> targets = targets(spec);
 
+    // Every spec string is an option's attached value (--ehlo=VALUE) and the host comes after the
+    // end of options: whatever a string looks like (--insecure, -p 1, @file, +), it stays data.
     List<String> args = new ArrayList<>();
-    if (spec.host != null) {
-      args.add(spec.host);
-    } else {
-      args.addAll(List.of("--mx", spec.mxDomain));
+    if (spec.mxDomain != null) {
+      args.add(option("--mx", spec.mxDomain));
     }
     for (ProbeTarget t : targets) {
-      args.addAll(List.of("-p", t.toString()));
+      args.add(option("--port", t.toString()));
     }
-    args.addAll(
-        List.of(
-            "--timeout", Durations.format(timeout),
-            "--connect-timeout", Durations.format(connect),
-            "--read-timeout", Durations.format(timeout)));
+    args.add(option("--timeout", Durations.format(timeout)));
+    args.add(option("--connect-timeout", Durations.format(connect)));
+    args.add(option("--read-timeout", Durations.format(timeout)));
     if (spec.ehloName != null) {
-      args.addAll(List.of("--ehlo", spec.ehloName));
+      args.add(option("--ehlo", spec.ehloName));
     }
     if (spec.ipFamily != null) {
-      args.addAll(List.of("--ip-family", ipFamily(spec.ipFamily)));
+      args.add(option("--ip-family", ipFamily(spec.ipFamily)));
     }
     if (spec.tls != null) {
       if (spec.tls.serverName != null) {
-        args.addAll(List.of("--server-name", spec.tls.serverName));
+        args.add(option("--server-name", spec.tls.serverName));
       }
       if (spec.tls.minVersion != null) {
-        args.addAll(List.of("--min-tls", spec.tls.minVersion));
+        args.add(option("--min-tls", spec.tls.minVersion));
       }
       if (Boolean.TRUE.equals(spec.tls.insecureSkipVerify)) {
         args.add("--insecure");
       }
     }
+    if (spec.host != null) {
+      if (spec.host.equals(BatchCommand.SEPARATOR)) {
+        // It would split this endpoint's arguments in two in a shared probe pod.
+        throw new IllegalArgumentException("spec.host: '" + spec.host + "' is not a host name");
+      }
+      args.addAll(List.of("--", spec.host));
+    }
     return new ProbeSettings(targets, interval, timeout, connect, args);
+  }
+
+  private static String option(String name, String value) {
+    return name + "=" + value;
   }
 
   /** The ports in the engine's terms; the SMTP guides' four when the spec lists none. */

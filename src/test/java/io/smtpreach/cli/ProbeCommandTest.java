@@ -89,6 +89,18 @@ class ProbeCommandTest {
   }
 
   @Test
+  void anAtFileIsAnArgumentNeverAFilesContent() throws Exception {
+    Path environ = tmp.resolve("environ");
+    Files.writeString(environ, "SMTP_REACH_AUTH_PASSWORD=hunter2-from-the-file --insecure\n");
+
+    Run run = smtpReach(Map.of(), "probe", "127.0.0.1", "@" + environ);
+
+    assertThat(run.exitCode()).isEqualTo(ExitCodes.USAGE);
+    assertThat(run.stderr()).contains("@" + environ).doesNotContain("hunter2-from-the-file");
+    assertThat(run.stdout()).doesNotContain("hunter2-from-the-file");
+  }
+
+  @Test
   void theResultFileIsBoundedAndDecodes() throws Exception {
     List<String> args =
         new ArrayList<>(
@@ -110,33 +122,21 @@ class ProbeCommandTest {
   }
 
   @Test
-  void thePasswordFromTheEnvironmentIsNeverPrinted() throws Exception {
-    TestCertificates ca = TestCertificates.newCa("cli CA");
-    ca.writeCaPem(tmp.resolve("ca.pem"));
+  void theCredentialFromTheEnvironmentIsNeverPrinted() throws Exception {
+    String user = "apikey-value-4b1d";
     String password = "s3cret-never-printed";
-    var tls = ca.issue("fault.test", List.of("fault.test"), 30).serverContext();
-    try (FaultServer server =
-        FaultServer.start(
-            FaultServer.smtp(
-                plain().capabilities("STARTTLS", "AUTH PLAIN").startTls("220 go ahead", tls)))) {
+    try (FaultServer server = authServer()) {
       Map<String, String> env =
-          Map.of(ProbeCommand.ENV_USERNAME, "alice", ProbeCommand.ENV_PASSWORD, password);
-      String[] common = {
-        "probe",
-        "127.0.0.1",
-        "-p",
-        server.port() + ":starttls",
-        "--server-name",
-        "fault.test",
-        "--ca-file",
-        tmp.resolve("ca.pem").toString()
-      };
+          Map.of(ProbeCommand.ENV_USERNAME, user, ProbeCommand.ENV_PASSWORD, password);
+      String[] common = authProbe(server);
       Run table = smtpReach(env, common);
       Run json =
           smtpReach(
               env, concat(common, "--json", "--result-file", tmp.resolve("r.json").toString()));
 
-      assertThat(table.stdout()).contains("AuthFailed").contains("alice");
+      assertThat(table.stdout())
+          .contains("AuthFailed")
+          .contains("AUTH with the username from $SMTP_REACH_AUTH_USERNAME rejected");
       assertThat(json.stdout()).contains("AuthFailed");
       for (String text :
           List.of(
@@ -145,11 +145,65 @@ class ProbeCommandTest {
               json.stdout(),
               json.stderr(),
               Files.readString(tmp.resolve("r.json")))) {
-        assertThat(text)
-            .doesNotContain(password)
-            .doesNotContain(java.util.Base64.getEncoder().encodeToString(password.getBytes()));
+        for (String secret : List.of(user, password)) {
+          assertThat(text)
+              .doesNotContain(secret)
+              .doesNotContain(java.util.Base64.getEncoder().encodeToString(secret.getBytes()));
+        }
       }
     }
+  }
+
+  @Test
+  void aUsernameIsShownOnlyWhenTypedAndOtherwiseNamedByItsLabel() throws Exception {
+    Files.writeString(tmp.resolve("password"), "s3cret\n");
+    try (FaultServer server = authServer()) {
+      Run labelled =
+          smtpReach(
+              Map.of(
+                  ProbeCommand.ENV_USERNAME, "apikey-value-4b1d",
+                  ProbeCommand.ENV_PASSWORD, "s3cret",
+                  ProbeCommand.ENV_USERNAME_LABEL, "key apikey of Secret creds"),
+              concat(authProbe(server), "--json"));
+      Run typed =
+          smtpReach(
+              Map.of(),
+              concat(
+                  authProbe(server),
+                  "--json",
+                  "--auth-user",
+                  "alice",
+                  "--auth-password-file",
+                  tmp.resolve("password").toString()));
+
+      assertThat(labelled.stdout())
+          .contains("AUTH with the username from key apikey of Secret creds rejected")
+          .doesNotContain("apikey-value-4b1d");
+      assertThat(typed.stdout()).contains("AUTH as alice rejected");
+    }
+  }
+
+  /** A server that offers AUTH PLAIN after STARTTLS with a certificate from tmp/ca.pem. */
+  private FaultServer authServer() throws Exception {
+    TestCertificates ca = TestCertificates.newCa("cli CA");
+    ca.writeCaPem(tmp.resolve("ca.pem"));
+    var tls = ca.issue("fault.test", List.of("fault.test"), 30).serverContext();
+    return FaultServer.start(
+        FaultServer.smtp(
+            plain().capabilities("STARTTLS", "AUTH PLAIN").startTls("220 go ahead", tls)));
+  }
+
+  private String[] authProbe(FaultServer server) {
+    return new String[] {
+      "probe",
+      "127.0.0.1",
+      "-p",
+      server.port() + ":starttls",
+      "--server-name",
+      "fault.test",
+      "--ca-file",
+      tmp.resolve("ca.pem").toString()
+    };
   }
 
   @Test

@@ -12,6 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
+import java.util.Queue;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
@@ -21,7 +22,8 @@ import javax.net.ssl.SSLSocket;
 
 /**
  * A purpose-built hostile SMTP server on a loopback port, for the cases no real server produces on
- * demand: silence, a slow greeting, endless replies, garbage, resets, bad certificates, TLS 1.0.
+ * demand: silence, a slow greeting, replies sent a byte at a time, endless replies, garbage,
+ * resets, bad certificates, TLS 1.0, replies that echo the credential, a server that stops reading.
  */
 public final class FaultServer implements AutoCloseable {
   /** What the server does with each accepted connection. */
@@ -141,38 +143,140 @@ public final class FaultServer implements AutoCloseable {
 
   /**
    * How the small SMTP server behaves: its greeting (after a delay), EHLO capabilities, the reply
-   * to STARTTLS, and the TLS context used when STARTTLS is accepted.
+   * to STARTTLS, the TLS context used when STARTTLS is accepted, the reply to AUTH, which of its
+   * replies it drips, and where it writes down every line it hears.
+   *
+   * @param slow the step whose reply is sent one byte per {@code dripInterval}; null for none
+   * @param heard every line the server reads is added here; may be null
    */
   public record SmtpScript(
       Duration greetingDelay,
       String greeting,
       List<String> capabilities,
       String startTlsReply,
-      SSLContext tls) {
+      SSLContext tls,
+      String authReply,
+      Step slow,
+      Duration dripInterval,
+      Queue<String> heard) {
     public static SmtpScript plain() {
       return new SmtpScript(
           Duration.ZERO,
           "220 fault.test ESMTP",
           List.of("PIPELINING", "8BITMIME"),
           "502 5.5.1 not here",
+          null,
+          "535 5.7.8 authentication failed",
+          null,
+          null,
           null);
     }
 
     public SmtpScript greetingDelay(Duration d) {
-      return new SmtpScript(d, greeting, capabilities, startTlsReply, tls);
+      return new SmtpScript(
+          d, greeting, capabilities, startTlsReply, tls, authReply, slow, dripInterval, heard);
     }
 
     public SmtpScript greeting(String g) {
-      return new SmtpScript(greetingDelay, g, capabilities, startTlsReply, tls);
+      return new SmtpScript(
+          greetingDelay, g, capabilities, startTlsReply, tls, authReply, slow, dripInterval, heard);
     }
 
     public SmtpScript capabilities(String... caps) {
-      return new SmtpScript(greetingDelay, greeting, List.of(caps), startTlsReply, tls);
+      return new SmtpScript(
+          greetingDelay,
+          greeting,
+          List.of(caps),
+          startTlsReply,
+          tls,
+          authReply,
+          slow,
+          dripInterval,
+          heard);
     }
 
     public SmtpScript startTls(String reply, SSLContext ctx) {
-      return new SmtpScript(greetingDelay, greeting, capabilities, reply, ctx);
+      return new SmtpScript(
+          greetingDelay, greeting, capabilities, reply, ctx, authReply, slow, dripInterval, heard);
     }
+
+    /** The reply to AUTH PLAIN, or to the password of AUTH LOGIN. */
+    public SmtpScript authReply(String reply) {
+      return new SmtpScript(
+          greetingDelay,
+          greeting,
+          capabilities,
+          startTlsReply,
+          tls,
+          reply,
+          slow,
+          dripInterval,
+          heard);
+    }
+
+    /**
+     * Sends the reply of {@code step} one byte every {@code interval}; for {@link
+     * Step#TLS_HANDSHAKE}, answers STARTTLS and then drips a TLS record that never ends.
+     */
+    public SmtpScript drips(Step step, Duration interval) {
+      return new SmtpScript(
+          greetingDelay,
+          greeting,
+          capabilities,
+          startTlsReply,
+          tls,
+          authReply,
+          step,
+          interval,
+          heard);
+    }
+
+    /** Writes down every line the server reads into {@code lines}. */
+    public SmtpScript heardInto(Queue<String> lines) {
+      return new SmtpScript(
+          greetingDelay,
+          greeting,
+          capabilities,
+          startTlsReply,
+          tls,
+          authReply,
+          slow,
+          dripInterval,
+          lines);
+    }
+  }
+
+  /** The steps of a dialogue whose reply a script can drip. */
+  public enum Step {
+    GREETING,
+    EHLO,
+    STARTTLS,
+    TLS_HANDSHAKE,
+    AUTH,
+    QUIT
+  }
+
+  /**
+   * Implicit TLS that never completes: the start of a TLS handshake record, then one byte of it
+   * every {@code interval}.
+   */
+  public static Behaviour dripsTlsHandshake(Duration interval) {
+    return client -> dripTlsRecord(client.getOutputStream(), interval);
+  }
+
+  /**
+   * Greets, then reads nothing for {@code hold}: once the kernel's buffers are full, whatever the
+   * prober writes blocks (a TCP window of zero).
+   */
+  public static Behaviour greetsThenStopsReading(Duration hold) {
+    return client -> {
+      client
+          .getOutputStream()
+          .write("220 fault.test ESMTP\r\n".getBytes(StandardCharsets.US_ASCII));
+      client.getOutputStream().flush();
+      // Not reading is the behaviour under test, not synchronisation.
+      new CountDownLatch(1).await(hold.toMillis(), TimeUnit.MILLISECONDS);
+    };
   }
 
   private static final class Dialogue {
@@ -189,10 +293,10 @@ public final class FaultServer implements AutoCloseable {
         // Holding the greeting back is the behaviour under test, not synchronisation.
         new CountDownLatch(1).await(script.greetingDelay().toMillis(), TimeUnit.MILLISECONDS);
       }
-      write(script.greeting());
+      reply(Step.GREETING, script.greeting());
       BufferedReader in = reader();
       String line;
-      while ((line = in.readLine()) != null) {
+      while ((line = hear(in)) != null) {
         String verb = line.split(" ", 2)[0].toUpperCase(Locale.ROOT);
         switch (verb) {
           case "EHLO" -> {
@@ -206,10 +310,15 @@ public final class FaultServer implements AutoCloseable {
                   .append(script.capabilities().get(i))
                   .append("\r\n");
             }
-            raw(reply.toString());
+            String text = reply.toString();
+            reply(Step.EHLO, text.substring(0, text.length() - 2));
           }
           case "STARTTLS" -> {
-            write(script.startTlsReply());
+            reply(Step.STARTTLS, script.startTlsReply());
+            if (script.slow() == Step.TLS_HANDSHAKE) {
+              dripTlsRecord(socket.getOutputStream(), script.dripInterval());
+              return;
+            }
             if (script.startTlsReply().startsWith("220") && script.tls() != null) {
               SSLSocket tls =
                   (SSLSocket)
@@ -224,18 +333,47 @@ public final class FaultServer implements AutoCloseable {
             }
           }
           case "QUIT" -> {
-            write("221 2.0.0 bye");
+            reply(Step.QUIT, "221 2.0.0 bye");
             return;
           }
-          case "AUTH" -> write("535 5.7.8 authentication failed");
+          case "AUTH" -> {
+            if (line.toUpperCase(Locale.ROOT).startsWith("AUTH LOGIN")) {
+              write("334 VXNlcm5hbWU6");
+              hear(in);
+              write("334 UGFzc3dvcmQ6");
+              hear(in);
+            }
+            reply(Step.AUTH, script.authReply());
+          }
           default -> write("502 5.5.2 command not recognized");
         }
       }
     }
 
+    private String hear(BufferedReader in) throws IOException {
+      String line = in.readLine();
+      if (line != null && script.heard() != null) {
+        script.heard().add(line);
+      }
+      return line;
+    }
+
     private BufferedReader reader() throws IOException {
       return new BufferedReader(
           new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
+    }
+
+    /** Sends the reply of {@code step}, dripped if the script says so. */
+    private void reply(Step step, String text) throws Exception {
+      if (script.slow() == step) {
+        drip(socket.getOutputStream(), (text + "\r\n").getBytes(StandardCharsets.UTF_8));
+      } else {
+        write(text);
+      }
+    }
+
+    private void drip(OutputStream out, byte[] bytes) throws Exception {
+      FaultServer.drip(out, bytes, script.dripInterval());
     }
 
     private void write(String line) throws IOException {
@@ -245,6 +383,23 @@ public final class FaultServer implements AutoCloseable {
     private void raw(String text) throws IOException {
       socket.getOutputStream().write(text.getBytes(StandardCharsets.UTF_8));
       socket.getOutputStream().flush();
+    }
+  }
+
+  /** The start of a TLS handshake record (type 22, TLS 1.2, 16 KiB long), then its body dripped. */
+  private static void dripTlsRecord(OutputStream out, Duration interval) throws Exception {
+    out.write(new byte[] {0x16, 0x03, 0x03, 0x40, 0x00});
+    out.flush();
+    drip(out, new byte[0x4000], interval);
+  }
+
+  /** Sends {@code bytes} one at a time, {@code interval} apart. */
+  private static void drip(OutputStream out, byte[] bytes, Duration interval) throws Exception {
+    for (byte b : bytes) {
+      // The pause between bytes is the behaviour under test, not synchronisation.
+      new CountDownLatch(1).await(interval.toMillis(), TimeUnit.MILLISECONDS);
+      out.write(b);
+      out.flush();
     }
   }
 

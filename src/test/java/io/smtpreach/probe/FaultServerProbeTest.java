@@ -11,7 +11,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Base64;
 import java.util.List;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -291,5 +294,199 @@ class FaultServerProbeTest {
         probe(FaultServer.implicitTls(valid().serverContext(), null, null, plain()), TlsMode.AUTO);
     assertThat(r.reason()).isEqualTo(Reason.OK);
     assertThat(r.negotiated()).isEqualTo(TlsMode.IMPLICIT);
+  }
+
+  // ---- the credential ----
+
+  private static final String USER = "apikey-user-5e1f";
+  private static final String PASSWORD = "s3cret-api-key-9c2d";
+  private static final String SOURCE = "key apikey of Secret creds";
+
+  private static String base64(String s) {
+    return Base64.getEncoder().encodeToString(s.getBytes(StandardCharsets.UTF_8));
+  }
+
+  /** Every form of the credential a server could echo back. */
+  private static List<String> credentialForms() {
+    return List.of(
+        USER, PASSWORD, base64(USER), base64(PASSWORD), base64("\0" + USER + "\0" + PASSWORD));
+  }
+
+  private static String everythingReported(ProbeResult r) {
+    return ReportCodec.encode(new ProbeReport("127.0.0.1", false, Instant.now(), List.of(r))) + r;
+  }
+
+  private static ProbeOptions withCredential(Credentials credentials) {
+    return options().credentials(credentials).build();
+  }
+
+  @Test
+  void aRejectedAuthNamesWhereTheUsernameCameFromNotTheUsername() throws Exception {
+    ProbeResult r =
+        probe(
+            FaultServer.smtp(
+                plain()
+                    .capabilities("STARTTLS", "AUTH PLAIN LOGIN")
+                    .startTls("220 go ahead", valid().serverContext())),
+            TlsMode.STARTTLS,
+            withCredential(new Credentials(USER, PASSWORD, SOURCE)));
+    assertThat(r.reason()).isEqualTo(Reason.AUTH_FAILED);
+    assertThat(r.message())
+        .isEqualTo(
+            "AUTH with the username from key apikey of Secret creds rejected: 535 5.7.8"
+                + " authentication failed");
+    assertThat(everythingReported(r)).doesNotContain(USER);
+  }
+
+  @Test
+  void anAcceptedAuthNamesTheUsernameOnlyWhenItMayBeShown() throws Exception {
+    FaultServer.Behaviour accepts =
+        FaultServer.smtp(
+            plain()
+                .capabilities("STARTTLS", "AUTH PLAIN")
+                .startTls("220 go ahead", valid().serverContext())
+                .authReply("235 2.7.0 authenticated"));
+    ProbeResult fromSecret =
+        probe(accepts, TlsMode.STARTTLS, withCredential(new Credentials(USER, PASSWORD, SOURCE)));
+    ProbeResult typed =
+        probe(accepts, TlsMode.STARTTLS, withCredential(new Credentials("alice", PASSWORD)));
+
+    assertThat(fromSecret.reason()).isEqualTo(Reason.OK);
+    assertThat(fromSecret.message())
+        .isEqualTo("STARTTLS; AUTH with the username from key apikey of Secret creds accepted");
+    assertThat(everythingReported(fromSecret)).doesNotContain(USER);
+    assertThat(typed.message()).isEqualTo("STARTTLS; AUTH as alice accepted");
+  }
+
+  @Test
+  void aServerThatEchoesTheCredentialNeverGetsItIntoTheReport() throws Exception {
+    Issued cert = CA.issue(NAME, List.of(NAME, USER + ".fault.test"), 30);
+    String everyForm = String.join(" ", credentialForms());
+    Queue<String> heard = new ConcurrentLinkedQueue<>();
+    ProbeResult r =
+        probe(
+            FaultServer.smtp(
+                plain()
+                    .greeting("220 fault.test ESMTP hello " + everyForm)
+                    .capabilities("STARTTLS", "AUTH PLAIN LOGIN", "X-ECHO " + everyForm)
+                    .startTls("220 go ahead", cert.serverContext())
+                    // The password straddles the 160 characters a message keeps of a reply.
+                    .authReply(
+                        "535 5.7.8 "
+                            + "x".repeat(130)
+                            + " bad password "
+                            + PASSWORD
+                            + " for "
+                            + USER
+                            + " token "
+                            + base64("\0" + USER + "\0" + PASSWORD))
+                    .heardInto(heard)),
+            TlsMode.STARTTLS,
+            withCredential(new Credentials(USER, PASSWORD, SOURCE)));
+
+    assertThat(heard).anySatisfy(line -> assertThat(line).startsWith("AUTH PLAIN "));
+    assertThat(r.reason()).isEqualTo(Reason.AUTH_FAILED);
+    assertThat(r.message())
+        .contains("535 5.7.8 xxx", " bad password [redac")
+        .as("no prefix of the password survives the cut")
+        .doesNotContain(PASSWORD.substring(0, 4));
+    assertThat(r.greeting())
+        .isEqualTo(
+            "220 fault.test ESMTP hello [redacted] [redacted] [redacted] [redacted] [redacted]");
+    String reported = everythingReported(r);
+    for (String form : credentialForms()) {
+      assertThat(reported).doesNotContain(form);
+    }
+  }
+
+  @Test
+  void aServerThatEchoesTheLoginExchangeNeverGetsItIntoTheReport() throws Exception {
+    ProbeResult r =
+        probe(
+            FaultServer.smtp(
+                plain()
+                    .capabilities("STARTTLS", "AUTH LOGIN")
+                    .startTls("220 go ahead", valid().serverContext())
+                    .authReply(
+                        "535 5.7.8 you sent "
+                            + base64(USER)
+                            + " and "
+                            + base64(PASSWORD)
+                            + ", that is "
+                            + USER.toUpperCase(java.util.Locale.ROOT))),
+            TlsMode.STARTTLS,
+            withCredential(new Credentials(USER, PASSWORD, SOURCE)));
+    assertThat(r.reason()).isEqualTo(Reason.AUTH_FAILED);
+    assertThat(r.message())
+        .endsWith("rejected: 535 5.7.8 you sent [redacted] and [redacted], that is [redacted]");
+    String reported = everythingReported(r);
+    for (String form : credentialForms()) {
+      assertThat(reported).doesNotContainIgnoringCase(form);
+    }
+  }
+
+  @Test
+  void withInsecureAnUnverifiedServerIsReachableButNeverGetsTheCredential() throws Exception {
+    Queue<String> startTls = new ConcurrentLinkedQueue<>();
+    Queue<String> implicit = new ConcurrentLinkedQueue<>();
+    Instant now = Instant.now();
+    Issued expired =
+        CA.issue(
+            NAME, List.of(NAME), now.minus(Duration.ofDays(90)), now.minus(Duration.ofDays(3)));
+    ProbeOptions insecure =
+        options().insecure(true).credentials(new Credentials(USER, PASSWORD, SOURCE)).build();
+
+    ProbeResult untrusted =
+        probe(
+            FaultServer.smtp(
+                plain()
+                    .capabilities("STARTTLS", "AUTH PLAIN LOGIN")
+                    .startTls("220 go ahead", valid().serverContext())
+                    .authReply("235 2.7.0 authenticated")
+                    .heardInto(startTls)),
+            TlsMode.STARTTLS,
+            insecure.toBuilder().caBundle(null).build());
+    ProbeResult expiredImplicit =
+        probe(
+            FaultServer.implicitTls(
+                expired.serverContext(),
+                null,
+                null,
+                plain()
+                    .capabilities("AUTH PLAIN LOGIN")
+                    .authReply("235 2.7.0 authenticated")
+                    .heardInto(implicit)),
+            TlsMode.IMPLICIT,
+            insecure);
+
+    assertThat(untrusted.reason()).isEqualTo(Reason.OK);
+    assertThat(untrusted.authenticated()).isNull();
+    assertThat(untrusted.message())
+        .contains("credentials not sent: the certificate failed verification")
+        .contains("not trusted");
+    assertThat(expiredImplicit.reason()).isEqualTo(Reason.OK);
+    assertThat(expiredImplicit.authenticated()).isNull();
+    assertThat(expiredImplicit.message())
+        .contains("credentials not sent: the certificate failed verification")
+        .contains("expired");
+    for (Queue<String> heard : List.of(startTls, implicit)) {
+      assertThat(heard).contains("QUIT").noneMatch(line -> line.startsWith("AUTH"));
+    }
+  }
+
+  @Test
+  void withInsecureAVerifiedServerStillGetsTheAuthCheck() throws Exception {
+    ProbeResult r =
+        probe(
+            FaultServer.smtp(
+                plain()
+                    .capabilities("STARTTLS", "AUTH PLAIN")
+                    .startTls("220 go ahead", valid().serverContext())
+                    .authReply("235 2.7.0 authenticated")),
+            TlsMode.STARTTLS,
+            options().insecure(true).credentials(new Credentials("alice", PASSWORD)).build());
+    assertThat(r.reason()).isEqualTo(Reason.OK);
+    assertThat(r.authenticated()).isTrue();
+    assertThat(r.message()).isEqualTo("STARTTLS; AUTH as alice accepted");
   }
 }

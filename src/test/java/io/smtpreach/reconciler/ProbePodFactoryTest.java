@@ -1,5 +1,6 @@
 package io.smtpreach.reconciler;
 
+import static io.smtpreach.peers.FaultServer.SmtpScript.plain;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -18,9 +19,18 @@ import io.smtpreach.api.SmtpEndpoint;
 import io.smtpreach.api.SmtpEndpointSpec;
 import io.smtpreach.api.TlsMode;
 import io.smtpreach.api.TlsSpec;
+import io.smtpreach.cli.Main;
+import io.smtpreach.peers.FaultServer;
+import io.smtpreach.probe.BatchCodec;
+import io.smtpreach.probe.Reason;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import org.junit.jupiter.api.Test;
 
 /** The probe pod: locked down, credentials by reference only, the spec as command arguments. */
@@ -62,9 +72,9 @@ class ProbePodFactoryTest {
     assertThat(c.getTerminationMessagePath()).isEqualTo("/dev/termination-log");
     assertThat(c.getResources().getLimits()).containsKey("memory");
     assertThat(c.getArgs())
-        .startsWith("batch", "--result-file", "/dev/termination-log", "--", "smtp.example.com")
-        .containsSequence("-p", "587:starttls:reachable")
-        .containsSequence("-p", "25:auto:any");
+        .startsWith("batch", "--result-file", "/dev/termination-log", "--")
+        .contains("--port=587:starttls:reachable", "--port=25:auto:any")
+        .endsWith("--", "smtp.example.com");
   }
 
   @Test
@@ -90,8 +100,8 @@ class ProbePodFactoryTest {
         .extracting(o -> o.getName())
         .containsExactly("mail", "relay");
     assertThat(pod.getSpec().getContainers().get(0).getArgs())
-        .containsSequence("--", "smtp.example.com")
-        .containsSequence("+", "relay.example.com", "-p", "465:implicit:reachable");
+        .containsSequence("--", "smtp.example.com", "+", "--port=465:implicit:reachable")
+        .endsWith("--", "relay.example.com");
 
     SmtpEndpointSpec withAuth = new SmtpEndpointSpec();
     withAuth.auth = new AuthSpec();
@@ -119,7 +129,9 @@ class ProbePodFactoryTest {
     spec.tls.caBundle.configMapKeyRef = new ConfigMapKeySelector("ca.pem", "corp-ca", false);
     List<EnvVar> env = build(endpoint(spec)).getSpec().getContainers().get(0).getEnv();
 
-    assertThat(env).allSatisfy(e -> assertThat(e.getValue()).isNull());
+    assertThat(env)
+        .filteredOn(e -> !e.getName().equals("SMTP_REACH_AUTH_USERNAME_LABEL"))
+        .allSatisfy(e -> assertThat(e.getValue()).isNull());
     assertThat(env)
         .anySatisfy(
             e -> {
@@ -134,6 +146,28 @@ class ProbePodFactoryTest {
               assertThat(e.getName()).isEqualTo("SMTP_REACH_CA_BUNDLE");
               assertThat(e.getValueFrom().getConfigMapKeyRef().getName()).isEqualTo("corp-ca");
             });
+  }
+
+  @Test
+  void theProbeNamesTheUsernameByItsKeyAndSecretNeverByItsValue() {
+    SmtpEndpointSpec spec = new SmtpEndpointSpec();
+    spec.auth = new AuthSpec();
+    spec.auth.secretRef = new AuthSpec.SecretRef();
+    spec.auth.secretRef.name = "api-tokens";
+    spec.auth.secretRef.usernameKey = "apikey";
+    List<EnvVar> env = build(endpoint(spec)).getSpec().getContainers().get(0).getEnv();
+
+    assertThat(env)
+        .anySatisfy(
+            e -> {
+              assertThat(e.getName()).isEqualTo("SMTP_REACH_AUTH_USERNAME_LABEL");
+              assertThat(e.getValue()).isEqualTo("key apikey of Secret api-tokens");
+            });
+    assertThat(env)
+        .filteredOn(e -> e.getName().equals("SMTP_REACH_AUTH_USERNAME"))
+        .singleElement()
+        .satisfies(
+            e -> assertThat(e.getValueFrom().getSecretKeyRef().getKey()).isEqualTo("apikey"));
   }
 
   @Test
@@ -180,29 +214,79 @@ class ProbePodFactoryTest {
     ProbeSettings s = ProbeSettings.of(endpoint(spec), TestOperatorConfig.DEFAULTS);
     assertThat(s.interval()).isEqualTo(Duration.ofSeconds(90));
     assertThat(s.arguments())
-        .containsSequence("-p", "465:implicit:reachable")
-        .containsSequence("-p", "25:starttls:blocked")
-        .containsSequence("--timeout", "20s")
-        .containsSequence("--connect-timeout", "5s")
-        .containsSequence("--ip-family", "each")
-        .containsSequence("--ehlo", "probe.example.com");
+        .containsExactly(
+            "--port=465:implicit:reachable",
+            "--port=25:starttls:blocked",
+            "--timeout=20s",
+            "--connect-timeout=5s",
+            "--read-timeout=20s",
+            "--ehlo=probe.example.com",
+            "--ip-family=each",
+            "--",
+            "smtp.example.com");
 
     SmtpEndpointSpec mx = new SmtpEndpointSpec();
     mx.mxDomain = "example.com";
     assertThat(ProbeSettings.of(endpoint(mx), TestOperatorConfig.DEFAULTS).arguments())
         .containsExactly(
-            "--mx",
-            "example.com",
-            "-p",
-            "25:auto:reachable",
-            "--timeout",
-            "10s",
-            "--connect-timeout",
-            "5s",
-            "--read-timeout",
-            "10s",
-            "--ip-family",
-            "any");
+            "--mx=example.com",
+            "--port=25:auto:reachable",
+            "--timeout=10s",
+            "--connect-timeout=5s",
+            "--read-timeout=10s",
+            "--ip-family=any");
+  }
+
+  @Test
+  void specStringsBecomeOptionValuesAndTheHostComesAfterTheEndOfOptions() {
+    SmtpEndpointSpec spec = new SmtpEndpointSpec();
+    spec.host = "-p";
+    spec.ehloName = "--insecure";
+    spec.tls = new TlsSpec();
+    spec.tls.serverName = "@/proc/self/environ";
+    spec.tls.minVersion = "-p 1\n" + "x".repeat(4096);
+    List<String> args = ProbeSettings.of(endpoint(spec), TestOperatorConfig.DEFAULTS).arguments();
+
+    assertThat(args)
+        .contains(
+            "--ehlo=--insecure",
+            "--server-name=@/proc/self/environ",
+            "--min-tls=-p 1\n" + "x".repeat(4096))
+        .doesNotContain("--insecure")
+        .endsWith("--", "-p");
+    assertThat(args.subList(0, args.size() - 2))
+        .allSatisfy(a -> assertThat(a).startsWith("--").contains("="));
+  }
+
+  @Test
+  void aVariableReferenceInTheSpecReachesTheProbeLiterallyNotExpandedByTheKubelet() {
+    SmtpEndpointSpec spec = new SmtpEndpointSpec();
+    spec.ehloName = "$(SMTP_REACH_AUTH_PASSWORD)";
+    assertThat(build(endpoint(spec)).getSpec().getContainers().get(0).getArgs())
+        .contains("--ehlo=$$(SMTP_REACH_AUTH_PASSWORD)")
+        .doesNotContain("--ehlo=$(SMTP_REACH_AUTH_PASSWORD)");
+  }
+
+  @Test
+  void theProbeReadsTheArgumentsOfAHostileSpecAsTheSpecSaidThem() throws Exception {
+    Queue<String> heard = new ConcurrentLinkedQueue<>();
+    try (FaultServer server = FaultServer.start(FaultServer.smtp(plain().heardInto(heard)))) {
+      SmtpEndpointSpec spec = new SmtpEndpointSpec();
+      spec.host = "127.0.0.1";
+      spec.ports = List.of(new PortSpec(server.port(), TlsMode.None, null));
+      spec.ehloName = "--insecure";
+      Path result = Files.createTempFile("probe-result", ".txt");
+      List<String> command = new ArrayList<>(List.of("batch", "--result-file", result.toString()));
+      command.add("--");
+      command.addAll(ProbeSettings.of(endpoint(spec), TestOperatorConfig.DEFAULTS).arguments());
+
+      Main.run(command.toArray(String[]::new));
+
+      assertThat(heard).contains("EHLO --insecure");
+      assertThat(BatchCodec.decode(Files.readString(result)))
+          .singleElement()
+          .satisfies(e -> assertThat(e.report().results().get(0).reason()).isEqualTo(Reason.OK));
+    }
   }
 
   @Test
@@ -217,6 +301,10 @@ class ProbePodFactoryTest {
     slow.timeout = "1m";
     assertThatThrownBy(() -> ProbeSettings.of(endpoint(slow), TestOperatorConfig.DEFAULTS))
         .hasMessage("timeout must be shorter than interval");
+    SmtpEndpointSpec separator = new SmtpEndpointSpec();
+    separator.host = "+";
+    assertThatThrownBy(() -> ProbeSettings.of(endpoint(separator), TestOperatorConfig.DEFAULTS))
+        .hasMessageContaining("spec.host");
   }
 
   private Pod build(SmtpEndpoint ep) {
