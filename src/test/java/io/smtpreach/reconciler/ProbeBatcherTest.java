@@ -125,12 +125,16 @@ class ProbeBatcherTest {
     await().until(() -> attempts.size() == 1);
     assertThat(batcher.refused("team", "a", "r-a", "any")).isEmpty();
 
+    // The reconciler asks again on its next recheck, once the failed attempt is done with.
     await()
         .untilAsserted(
             () -> {
-              batcher.submit(member("a", null), ANY, true);
-              assertThat(created).hasSize(1);
+              if (created.isEmpty()) {
+                batcher.submit(member("a", null), ANY, true);
+              }
+              assertThat(created).isNotEmpty();
             });
+    assertThat(batcher.refused("team", "a", "r-a", "any")).isEmpty();
   }
 
   @Test
