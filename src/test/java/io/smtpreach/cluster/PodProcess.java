@@ -21,6 +21,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
@@ -31,6 +32,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.UnaryOperator;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -56,6 +58,9 @@ final class PodProcess {
   static final int MESSAGE_LIMIT = 4096;
   private static final String DEFAULT_MESSAGE_PATH = "/dev/termination-log";
   private static final Logger LOG = Logger.getLogger(PodProcess.class.getName());
+
+  /** How long a status update is tried again while the API server does not take it. */
+  private static final Duration STATUS_RETRY = Duration.ofMinutes(5);
 
   private final KubernetesClient client;
   private final ProcessNode.NodeConfig node;
@@ -303,14 +308,24 @@ final class PodProcess {
 
   /** Applies {@code change} to the pod's status, with the node's addresses and a start time. */
   private void update(UnaryOperator<PodStatus> change) {
-    if (killed) {
-      return;
-    }
-    try {
-      ConflictRetry.run(() -> editStatus(change));
-    } catch (KubernetesClientException e) {
-      if (e.getCode() != 404) { // deleted meanwhile: nothing to report to
-        throw e;
+    // Like the kubelet's status manager, keep at it while the API server is unreachable or
+    // overloaded: a status lost in an outage would leave the pod Running for ever.
+    Instant giveUp = Instant.now().plus(STATUS_RETRY);
+    while (!killed) {
+      try {
+        ConflictRetry.run(() -> editStatus(change));
+        return;
+      } catch (KubernetesClientException e) {
+        int code = e.getCode();
+        if (code == 404) {
+          return; // deleted meanwhile: nothing to report to
+        }
+        boolean transient_ = code == 0 || code == 408 || code == 429 || code >= 500;
+        if (!transient_ || Instant.now().isAfter(giveUp)) {
+          throw e;
+        }
+        LOG.fine(name + ": status update failed, again in 1 s: " + e.getMessage());
+        LockSupport.parkNanos(TimeUnit.SECONDS.toNanos(1)); // back-off between attempts
       }
     }
   }

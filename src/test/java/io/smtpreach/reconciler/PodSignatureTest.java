@@ -10,6 +10,7 @@ import io.smtpreach.api.SmtpEndpointSpec;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
+import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -21,6 +22,7 @@ class PodSignatureTest {
       "0123456789abcdef0123456789abcdef".getBytes(StandardCharsets.UTF_8);
   private final PodSignature signature = new PodSignature(KEY);
   private final ProbePodFactory factory = new ProbePodFactory(TestOperatorConfig.DEFAULTS);
+  private static final String ZONE = "topology.kubernetes.io/zone";
   private final SmtpEndpoint endpoint = endpoint("uid-1");
 
   @Test
@@ -45,108 +47,40 @@ class PodSignatureTest {
   @Test
   void anyChangeToWhatDecidesTheResultBreaksTheSignature() {
     Pod pod = signature.sign(built());
+    Map<String, UnaryOperator<PodBuilder>> changes =
+        Map.of(
+            "image",
+                p -> p.editSpec().editFirstContainer().withImage("evil:1").endContainer().endSpec(),
+            "args",
+                p ->
+                    p.editSpec()
+                        .editFirstContainer()
+                        .addToArgs("--insecure")
+                        .endContainer()
+                        .endSpec(),
+            "sidecar",
+                p -> p.editSpec().addNewContainer().withName("side").endContainer().endSpec(),
+            "init container",
+                p -> p.editSpec().addNewInitContainer().withName("i").endInitContainer().endSpec(),
+            "volume", p -> p.editSpec().addNewVolume().withName("v").endVolume().endSpec(),
+            "node selector", p -> p.editSpec().addToNodeSelector(ZONE, "zone-a").endSpec(),
+            "source",
+                p ->
+                    p.editMetadata()
+                        .addToAnnotations(ProbePodFactory.SOURCE_ANNOTATION, "zone-z")
+                        .endMetadata(),
+            "members",
+                p ->
+                    p.editMetadata()
+                        .addToAnnotations(ProbePodFactory.MEMBERS_ANNOTATION, "mail=x")
+                        .endMetadata(),
+            "name", p -> p.editMetadata().withName("smtp-reach-probe-000000000000").endMetadata());
 
-    assertThat(
-            signature.trusted(
-                edit(
-                    pod,
-                    p ->
-                        p.editSpec()
-                            .editFirstContainer()
-                            .withImage("evil:1")
-                            .endContainer()
-                            .endSpec()),
-                endpoint))
-        .isFalse();
-    assertThat(
-            signature.trusted(
-                edit(
-                    pod,
-                    p ->
-                        p.editSpec()
-                            .editFirstContainer()
-                            .addToArgs("--insecure")
-                            .endContainer()
-                            .endSpec()),
-                endpoint))
-        .isFalse();
-    assertThat(
-            signature.trusted(
-                edit(
-                    pod,
-                    p ->
-                        p.editSpec()
-                            .addNewContainer()
-                            .withName("side")
-                            .withImage("busybox")
-                            .endContainer()
-                            .endSpec()),
-                endpoint))
-        .isFalse();
-    assertThat(
-            signature.trusted(
-                edit(
-                    pod,
-                    p ->
-                        p.editSpec()
-                            .addNewInitContainer()
-                            .withName("init")
-                            .withImage("busybox")
-                            .endInitContainer()
-                            .endSpec()),
-                endpoint))
-        .isFalse();
-    assertThat(
-            signature.trusted(
-                edit(
-                    pod,
-                    p ->
-                        p.editSpec()
-                            .addNewVolume()
-                            .withName("v")
-                            .withNewEmptyDir()
-                            .endEmptyDir()
-                            .endVolume()
-                            .endSpec()),
-                endpoint))
-        .isFalse();
-    assertThat(
-            signature.trusted(
-                edit(
-                    pod,
-                    p ->
-                        p.editSpec()
-                            .addToNodeSelector("topology.kubernetes.io/zone", "zone-a")
-                            .endSpec()),
-                endpoint))
-        .isFalse();
-    assertThat(
-            signature.trusted(
-                edit(
-                    pod,
-                    p ->
-                        p.editMetadata()
-                            .addToAnnotations(ProbePodFactory.SOURCE_ANNOTATION, "zone-z")
-                            .endMetadata()),
-                endpoint))
-        .isFalse();
-    assertThat(
-            signature.trusted(
-                edit(
-                    pod,
-                    p ->
-                        p.editMetadata()
-                            .addToAnnotations(ProbePodFactory.MEMBERS_ANNOTATION, "mail=other")
-                            .endMetadata()),
-                endpoint))
-        .isFalse();
-    assertThat(
-            signature.trusted(
-                edit(
-                    pod,
-                    p -> p.editMetadata().withName("smtp-reach-probe-000000000000").endMetadata()),
-                endpoint))
-        .isFalse();
+    changes.forEach(
+        (what, change) ->
+            assertThat(signature.trusted(change.apply(new PodBuilder(pod)).build(), endpoint))
+                .as(what)
+                .isFalse());
   }
 
   @Test
@@ -188,10 +122,10 @@ class PodSignatureTest {
     var settings = ProbeSettings.of(endpoint, TestOperatorConfig.DEFAULTS);
     return factory.build(
         List.of(new ProbePodFactory.Member(endpoint, settings, "abc123")),
-        new ProbeSource("zone-b", Map.of("topology.kubernetes.io/zone", "zone-b")));
+        new ProbeSource("zone-b", Map.of(ZONE, "zone-b")));
   }
 
-  private static Pod edit(Pod pod, java.util.function.UnaryOperator<PodBuilder> change) {
+  private static Pod edit(Pod pod, UnaryOperator<PodBuilder> change) {
     return change.apply(new PodBuilder(pod)).build();
   }
 
