@@ -11,25 +11,27 @@
 #                                  (e.g. `hack/image.sh docker images`)
 #
 # The base: Debian SUITE (bookworm) made from packages, `debootstrap --variant=minbase` plus
-# openjdk-17-jre-headless and ca-certificates, from the mirror apt uses on this machine, with apt's
-# caches emptied, tarred to $CACHE/image/base-SUITE-HASH.tar (HASH: of suite, variant,
-# architecture and package list) and imported as the image smtp-reach-base:SUITE-HASH. A second
-# run finds both and does not run debootstrap again. Users with a registry build on the public
-# Temurin JRE instead, the Dockerfile's default BASE_IMAGE (README, "The image").
+# openjdk-17-jre-headless and ca-certificates, from the mirror apt uses on this machine, with
+# apt's caches emptied, tarred to ~/.cache/smtp-reach/image/base-SUITE-HASH.tar (HASH: of suite,
+# variant, architecture and package list) and imported as the image smtp-reach-base:SUITE-HASH.
+# A second run finds both and does not run debootstrap again. Users with a registry build on the
+# public Temurin JRE instead, the Dockerfile's default BASE_IMAGE (README, "The image").
 #
 # The engine: Debian's docker.io. Its dockerd (and the containerd it starts) runs only for the
-# build, with its own data root, exec root, pid file and socket under $CACHE/image/engine, and
-# --iptables=false --bridge=none --ip-forward=false --ip-masq=false: no iptables rule, no
-# docker0, no sysctl. The build runs with BuildKit (COPY --chmod needs it; Debian's docker client
-# 20.10 has it built in, no buildx plugin needed), `--network none`; every check container too.
+# build, with its own data root, exec root, pid file and socket under
+# ~/.cache/smtp-reach/image/engine, and --iptables=false --bridge=none --ip-forward=false
+# --ip-masq=false: no iptables rule, no docker0, no sysctl. The build runs with BuildKit (COPY
+# --chmod needs it; Debian's docker client 20.10 has it built in, no buildx plugin needed) and
+# `--network none`; every check container too, and none may pull.
 #
 # What it changes on the host:
 #   - installs debootstrap and docker.io with their dependencies (containerd, runc, tini) when
 #     missing; a policy-rc.d is in place during the install so that no docker service starts;
-#   - writes $CACHE/image/ (base tarballs, the engine's images and build cache) and target/image/;
-#   - while making a base: a chroot under $CACHE/image/ in which debootstrap mounts /proc and
-#     /sys; on any exit whatever is still mounted under it is unmounted, findmnt must show
-#     nothing under it, and only then is it removed;
+#   - writes ~/.cache/smtp-reach/image/ (base tarballs; the engine's images and build cache) and
+#     target/image/;
+#   - while making a base: a chroot under ~/.cache/smtp-reach/image/ in which debootstrap mounts
+#     /proc and /sys; on any exit whatever is still mounted under it is unmounted, findmnt must
+#     show nothing under it, and only then is it removed;
 #   - while it runs: dockerd and containerd, stopped on any exit; containerd's shims put their
 #     sockets in /run/containerd/s/ (a path containerd 1.6 fixes). net.ipv4.ip_forward and
 #     `iptables -S` are compared before and after; an ip_forward the engine changed is restored.
@@ -61,6 +63,7 @@ APP_VERSION=$(sed -n 's/^appVersion: *"\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' "$ROOT/he
 TAG=ghcr.io/smtp-reach/smtp-reach:$VERSION
 ARCHIVE=$ROOT/target/image/smtp-reach-$VERSION.tar
 
+mb() { awk -v b="$1" 'BEGIN { printf "%.0f MB", b / 1e6 }'; } # as docker prints sizes
 log() { printf 'image: %s\n' "$*" >&2; }
 die() {
   log "error: $*"
@@ -193,7 +196,7 @@ cmd_base() {
   tar --numeric-owner --xattrs --one-file-system -C "$CHROOT" -cf "$BASE_TAR.tmp" .
   mv "$BASE_TAR.tmp" "$BASE_TAR"
   release_chroot
-  log "base: $BASE_TAR, $(du -m "$BASE_TAR" | cut -f1) MB, in $((SECONDS - start)) s"
+  log "base: $BASE_TAR, $(mb "$(stat -c %s "$BASE_TAR")"), in $((SECONDS - start)) s"
   echo "$BASE_TAR"
 }
 
@@ -367,8 +370,8 @@ cmd_build() {
   import_base
   build_image
   check_image
-  log "$TAG: $(numfmt --to=iec "$("$DOCKER" image inspect -f '{{.Size}}' "$TAG")") in the engine," \
-    "$(du -m "$ARCHIVE" | cut -f1) MB as $ARCHIVE (base $(du -m "$BASE_TAR" | cut -f1) MB), in $((SECONDS - start)) s"
+  log "$TAG: $(mb "$("$DOCKER" image inspect -f '{{.Size}}' "$TAG")") in the engine," \
+    "$(mb "$(stat -c %s "$ARCHIVE")") as $ARCHIVE (base tarball $(mb "$(stat -c %s "$BASE_TAR")")), in $((SECONDS - start)) s"
 }
 
 cmd_check() {
