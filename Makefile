@@ -4,7 +4,7 @@ MVN := ./mvnw -B
 PEER_DIR := /tmp/smtp-reach-postfix
 CLUSTER_DIR := $(HOME)/.cache/smtp-reach/local-cluster
 
-.PHONY: help deps controlplane helm manifests build test demo demo-down run crds fuzz blackbox-exporter bench-probe bench-startup bench-detection bench-scale fmt peer-up peer-down cluster-up cluster-down clean
+.PHONY: help deps controlplane helm manifests build image image-check test demo demo-down run crds fuzz blackbox-exporter bench-probe bench-startup bench-detection bench-scale fmt peer-up peer-down cluster-up cluster-down clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -14,6 +14,12 @@ deps: ## Install the Debian packages tests and demo use (postfix, iptables, ...)
 
 build: ## Compile and package (target/quarkus-app), no tests
 	$(MVN) package -DskipTests
+
+image: build ## The container image with no registry: target/image/smtp-reach-VERSION.tar, checked by running it
+	@hack/image.sh build
+
+image-check: ## Run make image's checks again on target/image/smtp-reach-VERSION.tar
+	@hack/image.sh check
 
 controlplane: ## Build kube-apiserver, controller-manager, scheduler, etcd from source (cached)
 	@hack/control-plane.sh build

@@ -12,9 +12,10 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * The image cannot be built here (no Docker engine); its Dockerfile is linted, and what the chart
- * and the probe pods rely on is checked: a numeric non-root user, the command as entrypoint, the
- * operator at the path the chart runs.
+ * The Dockerfile is linted, and what the chart and the probe pods rely on is checked: a base image
+ * that users can replace but that defaults to a tagged one, a numeric non-root user, the command as
+ * entrypoint, the operator at the path the chart runs. {@code make image} builds and runs the image
+ * itself ({@code ImageIT} then checks what it built).
  */
 class DockerfileTest {
   private static final Path DOCKER = ProjectPaths.root().resolve("src/main/docker");
@@ -28,6 +29,25 @@ class DockerfileTest {
         ProcessRunner.run(List.of("dockerfilelint", DOCKER.resolve("Dockerfile").toString()), 120);
     assertThat(r.exitCode()).as(r.output()).isZero();
     assertThat(r.output()).contains("Issues: None found");
+  }
+
+  @Test
+  void theBaseIsABuildArgumentWhoseDefaultIsATaggedPublicJre() throws IOException {
+    String dockerfile = Files.readString(DOCKER.resolve("Dockerfile"));
+    // .dockerfilelintrc turns off the linter's tag check, which cannot see into ${BASE_IMAGE}.
+    assertThat(dockerfile)
+        .contains("ARG BASE_IMAGE=eclipse-temurin:21-jre-noble\nFROM ${BASE_IMAGE}\n");
+  }
+
+  @Test
+  void bothLaunchersStartTheJvmTheArchiveWasDumpedWith() throws IOException {
+    for (String launcher : List.of("smtp-reach", "operator")) {
+      assertThat(Files.readString(DOCKER.resolve(launcher)))
+          .as(launcher)
+          .contains("exec \"$bin/java\" ");
+    }
+    assertThat(Files.readString(DOCKER.resolve("dump-probe-archive")))
+        .contains("ln -sfn \"$(readlink -f \"$java\")\" \"$bin/java\"");
   }
 
   @Test
