@@ -146,12 +146,17 @@ class OperatorChaosIT {
     }
     restartExitedReplicas();
 
-    SmtpEndpointStatus s =
-        await("the round in flight during the outage, read after it")
-            .atMost(INTERVAL.plusSeconds(45))
-            .until(
-                () -> steps.get(ns, "mail").getStatus(),
-                st -> st != null && inFlight.equals(st.lastProbeTime));
+    SmtpEndpointStatus s;
+    try {
+      s =
+          await("the round in flight during the outage, read after it")
+              .atMost(INTERVAL.plusSeconds(45))
+              .until(
+                  () -> steps.get(ns, "mail").getStatus(),
+                  st -> st != null && inFlight.equals(st.lastProbeTime));
+    } catch (org.awaitility.core.ConditionTimeoutException e) {
+      throw new AssertionError(e.getMessage() + "\n" + describe(ns), e);
+    }
     assertThat(s.ports.get(0).sources)
         .extracting(src -> src.name + "=" + src.state)
         .containsExactlyInAnyOrder("zone-a=Reachable", "zone-b=Blocked");
@@ -166,6 +171,24 @@ class OperatorChaosIT {
   }
 
   // --- steps ---
+
+  /** The endpoint's conditions and its pods' phases and container states, for a failure. */
+  private static String describe(String ns) {
+    var json = k.getKubernetesSerialization();
+    StringBuilder out = new StringBuilder();
+    out.append(json.asJson(steps.get(ns, "mail").getStatus().conditions)).append('\n');
+    for (Pod p : k.pods().inNamespace(ns).list().getItems()) {
+      out.append(p.getMetadata().getName())
+          .append(' ')
+          .append(p.getMetadata().getCreationTimestamp())
+          .append(' ')
+          .append(p.getSpec().getNodeName())
+          .append(' ')
+          .append(json.asJson(p.getStatus()))
+          .append('\n');
+    }
+    return out.toString();
+  }
 
   private static OperatorProcess start(int replica) {
     String name = "replica-" + replica;
