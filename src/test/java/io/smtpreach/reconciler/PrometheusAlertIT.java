@@ -33,7 +33,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * The user story end to end: a real Prometheus scrapes the operator on a real control plane, with
+ * The user story end to end: a real Prometheus scrapes the operator on a real control plane as
+ * Prometheus Operator scrapes the chart's ServiceMonitor (its target labels, its honorLabels), with
  * the shipped alert rules (only their {@code for:} shortened); dropping 587 on the node fires
  * SmtpSubmissionPortBlocked, opening it again resolves it, and every dashboard query answers.
  */
@@ -112,6 +113,20 @@ class PrometheusAlertIT {
                     .query("smtp_reach_port_up{namespace=\"" + ns + "\", port=\"587\"} == 1")
                     .isEmpty());
     assertThat(firing(ns, "SmtpSubmissionPortBlocked")).isEmpty();
+    JsonNode series =
+        prometheus
+            .query("smtp_reach_port_up{namespace=\"" + ns + "\", port=\"587\"}")
+            .get(0)
+            .get("metric");
+    assertThat(series.path("endpoint").asText())
+        .as("the series' own endpoint label, not the ServiceMonitor port's name")
+        .isEqualTo("submission");
+    assertThat(series.has("exported_namespace")).as(series.toString()).isFalse();
+    assertThat(series.path("pod").asText())
+        .as("a ServiceMonitor scrape's target labels")
+        .isEqualTo(PrometheusServer.OPERATOR_POD);
+    assertThat(series.path("service").asText()).isEqualTo("smtp-reach");
+    assertThat(series.path("job").asText()).isEqualTo("smtp-reach");
 
     node.iptables("-A", "OUTPUT", "-p", "tcp", "--dport", "587", "-j", "DROP");
     try {
