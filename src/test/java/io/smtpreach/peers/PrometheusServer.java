@@ -81,12 +81,28 @@ public final class PrometheusServer implements AutoCloseable {
       String rules,
       Duration scrapeInterval,
       Duration evaluationInterval) {
+    return start(dir, job, target, rules, scrapeInterval, evaluationInterval, null);
+  }
+
+  /**
+   * As {@link #start(Path, String, String, String, Duration, Duration)}, sending its alerts to the
+   * Alertmanager at {@code alertmanager} (host:port; none when null).
+   */
+  public static PrometheusServer start(
+      Path dir,
+      String job,
+      String target,
+      String rules,
+      Duration scrapeInterval,
+      Duration evaluationInterval,
+      String alertmanager) {
     requireSupport();
     try {
       Files.createDirectories(dir);
       Files.writeString(dir.resolve("rules.yaml"), rules);
       Files.writeString(
-          dir.resolve("prometheus.yml"), config(job, target, scrapeInterval, evaluationInterval));
+          dir.resolve("prometheus.yml"),
+          config(job, target, scrapeInterval, evaluationInterval, alertmanager));
       int port;
       try (ServerSocket s = new ServerSocket(0)) {
         port = s.getLocalPort();
@@ -112,20 +128,38 @@ public final class PrometheusServer implements AutoCloseable {
     }
   }
 
-  /** prometheus.yml: the intervals, rules.yaml beside it, the ServiceMonitor's scrape. */
+  /**
+   * prometheus.yml: the intervals, rules.yaml beside it, the ServiceMonitor's scrape, and the
+   * Alertmanager at {@code alertmanager} if not null.
+   */
   static String config(
-      String job, String target, Duration scrapeInterval, Duration evaluationInterval)
+      String job,
+      String target,
+      Duration scrapeInterval,
+      Duration evaluationInterval,
+      String alertmanager)
       throws IOException {
+    String alerting =
+        alertmanager == null
+            ? ""
+            : """
+            alerting:
+              alertmanagers:
+                - static_configs:
+                    - targets: ['%s']
+            """
+                .formatted(alertmanager);
     return """
         global:
           scrape_interval: %dms
           evaluation_interval: %dms
         rule_files: [rules.yaml]
-        scrape_configs:
+        %sscrape_configs:
         %s"""
         .formatted(
             scrapeInterval.toMillis(),
             evaluationInterval.toMillis(),
+            alerting,
             serviceMonitorScrape(job, target).indent(2));
   }
 

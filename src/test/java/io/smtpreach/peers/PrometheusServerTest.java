@@ -21,12 +21,17 @@ class PrometheusServerTest {
         Requirements.onPath("promtool"), "promtool is not installed (apt-get install prometheus)");
     String config =
         PrometheusServer.config(
-            "smtp-reach", "127.0.0.1:8080", Duration.ofSeconds(1), Duration.ofSeconds(1));
+            "smtp-reach",
+            "127.0.0.1:8080",
+            Duration.ofSeconds(1),
+            Duration.ofSeconds(1),
+            "127.0.0.1:9093");
     assertThat(config)
         .contains("honor_labels: true")
         .contains("metrics_path: /q/metrics")
         .contains("{target_label: endpoint, replacement: 'http'}")
-        .contains("{source_labels: [__meta_kubernetes_namespace], target_label: namespace}");
+        .contains("{source_labels: [__meta_kubernetes_namespace], target_label: namespace}")
+        .contains("- targets: ['127.0.0.1:9093']");
     Files.writeString(dir.resolve("rules.yaml"), "groups: []\n");
     Path file = Files.writeString(dir.resolve("prometheus.yml"), config);
     var r = ProcessRunner.run(List.of("promtool", "check", "config", file.toString()), 60);
