@@ -254,7 +254,9 @@ class PrometheusAlertIT {
     assertThat(exprs).hasSizeGreaterThanOrEqualTo(10);
     for (String expr : exprs) {
       String q =
-          expr.replace("$namespace", ns)
+          expr.replace("$cluster", ".*")
+              .replace("$job", "smtp-reach")
+              .replace("$namespace", ns)
               .replace("$endpoint", ".*")
               .replace("$__rate_interval", "1m");
       await("dashboard query " + q).until(() -> !prometheus.query(q).isEmpty());
