@@ -14,6 +14,7 @@ packages=(
   libnet-ssleay-perl  # swaks' TLS: only Recommended, and we install without Recommends
   monitoring-plugins-standard  # check_smtp, peer tool in the benchmarks
   prometheus     # promtool and the real Prometheus in later tests
+  prometheus-alertmanager  # amtool and the real Alertmanager (deploy/alertmanager/ example)
 )
 
 # dockerfilelint (npm) checks the Dockerfile in make test; npm comes with this kind of machine.

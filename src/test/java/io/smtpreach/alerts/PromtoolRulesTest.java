@@ -17,8 +17,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * The shipped alert rules: valid, unit-tested with promtool (every alert firing and not firing),
- * and each with a severity, a summary, a description and a runbook that exists.
+ * The shipped alert rules: valid, unit-tested with promtool (every alert firing and not firing, on
+ * series labelled as Prometheus Operator scrapes them), and each with a severity, a summary, a
+ * description and a runbook that exists.
  */
 class PromtoolRulesTest {
   static final Path RULES = ProjectPaths.root().resolve("deploy/prometheus/smtp-reach-rules.yaml");
@@ -58,6 +59,40 @@ class PromtoolRulesTest {
           .endsWith("/docs/runbooks/" + alert + ".md");
       assertThat(ProjectPaths.root().resolve("docs/runbooks/" + alert + ".md")).exists();
       assertThat(tests).as("a promtool test for " + alert).contains("alertname: " + alert);
+    }
+  }
+
+  /**
+   * The promtool tests feed series as a ServiceMonitor scrape stores them: with the target labels
+   * Prometheus Operator adds, which change when another replica leads. An alert that kept one of
+   * them would restart its timer then, and its exact exp_labels would fail.
+   */
+  @Test
+  void everyTestSeriesCarriesTheTargetLabelsOfAServiceMonitorScrape() throws IOException {
+    JsonNode root = new ObjectMapper(new YAMLFactory()).readTree(TESTS.toFile());
+    List<String> series = new ArrayList<>();
+    root.get("tests")
+        .forEach(t -> t.get("input_series").forEach(s -> series.add(s.get("series").asText())));
+    assertThat(series).isNotEmpty();
+    for (String s : series) {
+      for (String label : List.of("job", "instance", "pod", "service", "container", "namespace")) {
+        assertThat(s).as(label + " in " + s).containsPattern("[{,]" + label + "=\"");
+      }
+    }
+  }
+
+  /** Static labels: severity, and the critical SmtpSubmissionPortBlocked's source="all". */
+  @Test
+  void noAlertAddsALabelButItsSeverity() throws IOException {
+    for (JsonNode rule : rules()) {
+      List<String> names = new ArrayList<>();
+      rule.get("labels").fieldNames().forEachRemaining(names::add);
+      names.remove("severity");
+      if (rule.at("/labels/severity").asText().equals("critical")
+          && rule.get("alert").asText().equals("SmtpSubmissionPortBlocked")) {
+        names.remove("source");
+      }
+      assertThat(names).as(rule.get("alert").asText()).isEmpty();
     }
   }
 

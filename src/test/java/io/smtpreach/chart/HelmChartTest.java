@@ -106,6 +106,9 @@ class HelmChartTest {
     assertThat(monitor.at("/metadata/labels/release").asText()).isEqualTo("kps");
     assertThat(monitor.at("/spec/endpoints/0/path").asText()).isEqualTo("/q/metrics");
     assertThat(monitor.at("/spec/jobLabel").asText()).isEqualTo("app.kubernetes.io/name");
+    assertThat(monitor.at("/spec/endpoints/0/honorLabels").asBoolean())
+        .as("the series' own namespace and endpoint win over Prometheus Operator's target labels")
+        .isTrue();
     JsonNode rule = only(docs, "PrometheusRule");
     assertThat(rule.at("/metadata/labels/release").asText()).isEqualTo("kps");
     JsonNode shipped =

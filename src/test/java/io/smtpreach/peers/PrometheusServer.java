@@ -2,6 +2,7 @@ package io.smtpreach.peers;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
@@ -19,9 +20,24 @@ import org.awaitility.Awaitility;
 /**
  * Debian's real Prometheus on a free loopback port, scraping one target (every second unless told
  * otherwise) and evaluating the given rule files, with its HTTP API for queries and alerts.
+ *
+ * <p>It scrapes the target as Prometheus Operator scrapes the chart's ServiceMonitor
+ * (deploy/prometheus/smtp-reach-servicemonitor.yaml): the same relabelling adds the target labels
+ * namespace (the operator's), service, pod, container, job (from the ServiceMonitor's jobLabel) and
+ * endpoint (the port's name), and honor_labels is what the ServiceMonitor says. So the series a
+ * test queries are labelled as in a kube-prometheus-stack cluster, and a label collision with them
+ * shows here. The Kubernetes service discovery is replaced by a static target that carries the
+ * {@code __meta_kubernetes_*} labels discovery would give the operator's pod.
  */
 public final class PrometheusServer implements AutoCloseable {
   private static final ObjectMapper JSON = new ObjectMapper();
+  private static final Path SERVICE_MONITOR =
+      ProjectPaths.root().resolve("deploy/prometheus/smtp-reach-servicemonitor.yaml");
+
+  /** Where the scraped operator would run: the chart's default namespace, one pod of it. */
+  public static final String OPERATOR_NAMESPACE = "smtp-reach-system";
+
+  public static final String OPERATOR_POD = "smtp-reach-5d8f7c6b9-x2k4q";
 
   private final Process process;
   private final int port;
@@ -49,8 +65,9 @@ public final class PrometheusServer implements AutoCloseable {
   }
 
   /**
-   * Starts Prometheus in {@code dir}, scraping {@code target} (host:port, path /q/metrics) as job
-   * {@code job}, with {@code rules} (file contents) loaded; scrapes and evaluates every second.
+   * Starts Prometheus in {@code dir}, scraping {@code target} (host:port) as the ServiceMonitor
+   * scrapes the operator's Service, whose {@code app.kubernetes.io/name} label (the job) is {@code
+   * job}, with {@code rules} (file contents) loaded; scrapes and evaluates every second.
    */
   public static PrometheusServer start(Path dir, String job, String target, String rules) {
     return start(dir, job, target, rules, Duration.ofSeconds(1), Duration.ofSeconds(1));
@@ -64,24 +81,28 @@ public final class PrometheusServer implements AutoCloseable {
       String rules,
       Duration scrapeInterval,
       Duration evaluationInterval) {
+    return start(dir, job, target, rules, scrapeInterval, evaluationInterval, null);
+  }
+
+  /**
+   * As {@link #start(Path, String, String, String, Duration, Duration)}, sending its alerts to the
+   * Alertmanager at {@code alertmanager} (host:port; none when null).
+   */
+  public static PrometheusServer start(
+      Path dir,
+      String job,
+      String target,
+      String rules,
+      Duration scrapeInterval,
+      Duration evaluationInterval,
+      String alertmanager) {
     requireSupport();
     try {
       Files.createDirectories(dir);
       Files.writeString(dir.resolve("rules.yaml"), rules);
       Files.writeString(
           dir.resolve("prometheus.yml"),
-          """
-          global:
-            scrape_interval: %dms
-            evaluation_interval: %dms
-          rule_files: [rules.yaml]
-          scrape_configs:
-            - job_name: %s
-              metrics_path: /q/metrics
-              static_configs:
-                - targets: ['%s']
-          """
-              .formatted(scrapeInterval.toMillis(), evaluationInterval.toMillis(), job, target));
+          config(job, target, scrapeInterval, evaluationInterval, alertmanager));
       int port;
       try (ServerSocket s = new ServerSocket(0)) {
         port = s.getLocalPort();
@@ -105,6 +126,98 @@ public final class PrometheusServer implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  /**
+   * prometheus.yml: the intervals, rules.yaml beside it, the ServiceMonitor's scrape, and the
+   * Alertmanager at {@code alertmanager} if not null.
+   */
+  static String config(
+      String job,
+      String target,
+      Duration scrapeInterval,
+      Duration evaluationInterval,
+      String alertmanager)
+      throws IOException {
+    String alerting =
+        alertmanager == null
+            ? ""
+            : """
+            alerting:
+              alertmanagers:
+                - static_configs:
+                    - targets: ['%s']
+            """
+                .formatted(alertmanager);
+    return """
+        global:
+          scrape_interval: %dms
+          evaluation_interval: %dms
+        rule_files: [rules.yaml]
+        %sscrape_configs:
+        %s"""
+        .formatted(
+            scrapeInterval.toMillis(),
+            evaluationInterval.toMillis(),
+            alerting,
+            serviceMonitorScrape(job, target).indent(2));
+  }
+
+  /**
+   * The scrape config Prometheus Operator generates for the first endpoint of the chart's
+   * ServiceMonitor (its generateServiceMonitorConfig: the selector, port, target-label and job
+   * relabellings, in its order), for a Service named and labelled {@code job} in {@link
+   * #OPERATOR_NAMESPACE} whose endpoints are the pod {@link #OPERATOR_POD} at {@code target}.
+   */
+  static String serviceMonitorScrape(String job, String target) throws IOException {
+    JsonNode monitor = new YAMLMapper().readTree(SERVICE_MONITOR.toFile()).get("spec");
+    JsonNode endpoint = monitor.at("/endpoints/0");
+    String port = endpoint.get("port").asText();
+    String jobLabel =
+        "__meta_kubernetes_service_label_" + sanitize(monitor.get("jobLabel").asText());
+    return """
+        - job_name: serviceMonitor/%1$s/%2$s/0
+          honor_labels: %3$s
+          metrics_path: %4$s
+          static_configs:
+            - targets: ['%5$s']
+              labels:
+                __meta_kubernetes_namespace: %1$s
+                __meta_kubernetes_service_name: %2$s
+                %6$s: %2$s
+                __meta_kubernetes_endpoint_port_name: %7$s
+                __meta_kubernetes_endpoint_address_target_kind: Pod
+                __meta_kubernetes_endpoint_address_target_name: %8$s
+                __meta_kubernetes_pod_name: %8$s
+                __meta_kubernetes_pod_container_name: smtp-reach
+          relabel_configs:
+            - {source_labels: [job], target_label: __tmp_prometheus_job_name}
+            - {source_labels: [%6$s], regex: '(%2$s)', action: keep}
+            - {source_labels: [__meta_kubernetes_endpoint_port_name], regex: '%7$s', action: keep}
+            - source_labels: [__meta_kubernetes_endpoint_address_target_kind, __meta_kubernetes_endpoint_address_target_name]
+              regex: 'Pod;(.*)'
+              target_label: pod
+            - {source_labels: [__meta_kubernetes_namespace], target_label: namespace}
+            - {source_labels: [__meta_kubernetes_service_name], target_label: service}
+            - {source_labels: [__meta_kubernetes_pod_name], target_label: pod}
+            - {source_labels: [__meta_kubernetes_pod_container_name], target_label: container}
+            - {source_labels: [__meta_kubernetes_service_name], target_label: job, replacement: '${1}'}
+            - {source_labels: [%6$s], regex: '(.+)', target_label: job, replacement: '${1}'}
+            - {target_label: endpoint, replacement: '%7$s'}
+        """
+        .formatted(
+            OPERATOR_NAMESPACE,
+            job,
+            endpoint.path("honorLabels").asBoolean(false),
+            endpoint.path("path").asText("/metrics"),
+            target,
+            jobLabel,
+            port,
+            OPERATOR_POD);
+  }
+
+  private static String sanitize(String labelName) {
+    return labelName.replaceAll("[^a-zA-Z0-9_]", "_");
   }
 
   /** The result vector of an instant query; fails when Prometheus refuses the expression. */

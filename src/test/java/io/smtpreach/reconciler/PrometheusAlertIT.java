@@ -16,10 +16,12 @@ import io.smtpreach.cluster.OperatorProcess;
 import io.smtpreach.cluster.ProcessNode;
 import io.smtpreach.cluster.TestNamespace;
 import io.smtpreach.cluster.WithLocalCluster;
+import io.smtpreach.peers.AlertmanagerServer;
 import io.smtpreach.peers.NetworkNamespace;
 import io.smtpreach.peers.PostfixPeer;
 import io.smtpreach.peers.ProjectPaths;
 import io.smtpreach.peers.PrometheusServer;
+import io.smtpreach.peers.WebhookReceiver;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -33,9 +35,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * The user story end to end: a real Prometheus scrapes the operator on a real control plane, with
- * the shipped alert rules (only their {@code for:} shortened); dropping 587 on the node fires
- * SmtpSubmissionPortBlocked, opening it again resolves it, and every dashboard query answers.
+ * The user story end to end: a real Prometheus scrapes the operator on a real control plane as
+ * Prometheus Operator scrapes the chart's ServiceMonitor (its target labels, its honorLabels), with
+ * the shipped alert rules (only their {@code for:} shortened), sending to Debian's Alertmanager
+ * with the shipped example's routes and inhibition rules (only its timings shortened, every
+ * receiver a webhook to the test); dropping 587 on the node fires SmtpSubmissionPortBlocked and
+ * pages once, opening it again resolves it, and every dashboard query answers.
  */
 @WithLocalCluster
 @ExtendWith(PostfixPeer.class)
@@ -47,12 +52,15 @@ class PrometheusAlertIT {
   private static NetworkNamespace node;
   private static OperatorProcess operator;
   private static PrometheusServer prometheus;
+  private static WebhookReceiver receiver;
+  private static AlertmanagerServer alertmanager;
   private static EndpointSteps steps;
 
   @BeforeAll
   static void start(LocalCluster cluster, PostfixPeer.Instance peer) throws IOException {
     NetworkNamespace.requireSupport();
     PrometheusServer.requireSupport();
+    AlertmanagerServer.requireSupport();
     OperatorProcess.requireJar();
     node = NetworkNamespace.create(SUBNET);
     cluster.startNode(
@@ -64,10 +72,22 @@ class PrometheusAlertIT {
             kubeconfig,
             Map.of("SMTP_REACH_POD_START_TIMEOUT", "10s"),
             work.resolve("operator.log"));
+    receiver = WebhookReceiver.start();
+    alertmanager =
+        AlertmanagerServer.start(
+            work.resolve("alertmanager"),
+            AlertmanagerServer.shippedExampleSendingTo(
+                receiver.url(), Duration.ofSeconds(1), Duration.ofSeconds(5), Duration.ofHours(1)));
     String rules = PrometheusServer.shippedRulesFiringAtOnce();
     prometheus =
         PrometheusServer.start(
-            work.resolve("prometheus"), "smtp-reach", "127.0.0.1:" + operator.port(), rules);
+            work.resolve("prometheus"),
+            "smtp-reach",
+            "127.0.0.1:" + operator.port(),
+            rules,
+            Duration.ofSeconds(1),
+            Duration.ofSeconds(1),
+            alertmanager.address());
     steps = new EndpointSteps(cluster.client(), peer.caFile());
     Awaitility.setDefaultPollInterval(Duration.ofMillis(500));
     Awaitility.setDefaultTimeout(Duration.ofSeconds(60));
@@ -77,6 +97,12 @@ class PrometheusAlertIT {
   static void stop() {
     if (prometheus != null) {
       prometheus.close();
+    }
+    if (alertmanager != null) {
+      alertmanager.close();
+    }
+    if (receiver != null) {
+      receiver.close();
     }
     if (operator != null) {
       operator.close();
@@ -88,7 +114,7 @@ class PrometheusAlertIT {
   }
 
   @Test
-  void port587DroppedOnTheNodeFiresSmtpSubmissionPortBlockedAndOpeningItResolvesIt(
+  void port587DroppedOnTheNodeFiresSmtpSubmissionPortBlockedPagesOnceAndOpeningItResolvesIt(
       @TestNamespace String ns) {
     SmtpEndpointSpec spec = new SmtpEndpointSpec();
     spec.host = node.hostAddress();
@@ -112,6 +138,20 @@ class PrometheusAlertIT {
                     .query("smtp_reach_port_up{namespace=\"" + ns + "\", port=\"587\"} == 1")
                     .isEmpty());
     assertThat(firing(ns, "SmtpSubmissionPortBlocked")).isEmpty();
+    JsonNode series =
+        prometheus
+            .query("smtp_reach_port_up{namespace=\"" + ns + "\", port=\"587\"}")
+            .get(0)
+            .get("metric");
+    assertThat(series.path("endpoint").asText())
+        .as("the series' own endpoint label, not the ServiceMonitor port's name")
+        .isEqualTo("submission");
+    assertThat(series.has("exported_namespace")).as(series.toString()).isFalse();
+    assertThat(series.path("pod").asText())
+        .as("a ServiceMonitor scrape's target labels")
+        .isEqualTo(PrometheusServer.OPERATOR_POD);
+    assertThat(series.path("service").asText()).isEqualTo("smtp-reach");
+    assertThat(series.path("job").asText()).isEqualTo("smtp-reach");
 
     node.iptables("-A", "OUTPUT", "-p", "tcp", "--dport", "587", "-j", "DROP");
     try {
@@ -120,10 +160,13 @@ class PrometheusAlertIT {
           await("SmtpSubmissionPortBlocked firing")
               .until(() -> firing(ns, "SmtpSubmissionPortBlocked"), a -> a.size() == 2);
       JsonNode warning = severity(alerts, "warning");
+      assertThat(labelNames(warning))
+          .as("the alert's identity and severity, no state nor target label")
+          .containsExactlyInAnyOrder(
+              "alertname", "namespace", "endpoint", "port", "mode", "source", "severity");
       assertThat(warning.at("/labels/endpoint").asText()).isEqualTo("submission");
       assertThat(warning.at("/labels/port").asText()).isEqualTo("587");
       assertThat(warning.at("/labels/source").asText()).isEqualTo("any");
-      assertThat(warning.at("/labels/state").asText()).isEqualTo("Blocked");
       assertThat(warning.at("/annotations/summary").asText())
           .isEqualTo("Port 587 is Blocked from any for " + ns + "/submission");
       assertThat(warning.at("/annotations/runbook_url").asText())
@@ -133,6 +176,15 @@ class PrometheusAlertIT {
           .as("every source is blocked")
           .isEqualTo("all");
       assertThat(firing(ns, "SmtpNoSecureSubmissionPort")).as("465 still works").isEmpty();
+
+      // The critical, its warning and SmtpPortUnexpectedState for 587: one page, nothing else.
+      await("a notification about 587").until(() -> notificationsAbout587(ns), n -> !n.isEmpty());
+      List<JsonNode> told =
+          await("no other notification about 587")
+              .during(Duration.ofSeconds(12))
+              .atMost(Duration.ofSeconds(30))
+              .until(() -> notificationsAbout587(ns), n -> n.size() == 1);
+      assertPage(told.get(0), ns, "firing");
     } finally {
       node.flush();
     }
@@ -141,6 +193,46 @@ class PrometheusAlertIT {
     await("SmtpSubmissionPortBlocked resolved")
         .until(() -> firing(ns, "SmtpSubmissionPortBlocked").isEmpty());
     assertThat(prometheus.query("ALERTS{alertname=\"SmtpReachOperatorDown\"}")).isEmpty();
+    await("the page resolved").until(() -> notificationsAbout587(ns), n -> n.size() >= 2);
+    List<JsonNode> told =
+        await("and nothing else")
+            .during(Duration.ofSeconds(8))
+            .atMost(Duration.ofSeconds(20))
+            .until(() -> notificationsAbout587(ns), n -> n.size() == 2);
+    assertPage(told.get(1), ns, "resolved");
+  }
+
+  /** Webhook notifications for the endpoint's group that carry an alert about port 587. */
+  private static List<JsonNode> notificationsAbout587(String ns) {
+    return receiver.notifications().stream()
+        .filter(n -> ns.equals(n.at("/groupLabels/namespace").asText()))
+        .filter(n -> "submission".equals(n.at("/groupLabels/endpoint").asText()))
+        .filter(
+            n -> {
+              for (JsonNode a : n.get("alerts")) {
+                if ("587".equals(a.at("/labels/port").asText())) {
+                  return true;
+                }
+              }
+              return false;
+            })
+        .toList();
+  }
+
+  /** The page: the critical SmtpSubmissionPortBlocked alone, its warnings inhibited. */
+  private static void assertPage(JsonNode notification, String ns, String status) {
+    assertThat(notification.path("status").asText()).as(notification.toString()).isEqualTo(status);
+    assertThat(notification.path("receiver").asText()).isEqualTo("smtp-reach-pager");
+    assertThat(notification.get("alerts").size()).as(notification.toString()).isEqualTo(1);
+    JsonNode alert = notification.at("/alerts/0");
+    assertThat(alert.at("/labels/alertname").asText()).isEqualTo("SmtpSubmissionPortBlocked");
+    assertThat(alert.at("/labels/severity").asText()).isEqualTo("critical");
+    assertThat(alert.at("/labels/namespace").asText()).isEqualTo(ns);
+    assertThat(alert.at("/labels/endpoint").asText()).isEqualTo("submission");
+    assertThat(alert.at("/labels/port").asText()).isEqualTo("587");
+    assertThat(alert.at("/labels/source").asText()).isEqualTo("all");
+    assertThat(alert.at("/annotations/runbook_url").asText())
+        .endsWith("/docs/runbooks/SmtpSubmissionPortBlocked.md");
   }
 
   @Test
@@ -162,7 +254,9 @@ class PrometheusAlertIT {
     assertThat(exprs).hasSizeGreaterThanOrEqualTo(10);
     for (String expr : exprs) {
       String q =
-          expr.replace("$namespace", ns)
+          expr.replace("$cluster", ".*")
+              .replace("$job", "smtp-reach")
+              .replace("$namespace", ns)
               .replace("$endpoint", ".*")
               .replace("$__rate_interval", "1m");
       await("dashboard query " + q).until(() -> !prometheus.query(q).isEmpty());
@@ -175,6 +269,12 @@ class PrometheusAlertIT {
         .filter(a -> ns.equals(a.at("/labels/namespace").asText()))
         .filter(a -> "firing".equals(a.get("state").asText()))
         .toList();
+  }
+
+  private static List<String> labelNames(JsonNode alert) {
+    List<String> names = new ArrayList<>();
+    alert.get("labels").fieldNames().forEachRemaining(names::add);
+    return names;
   }
 
   private static JsonNode severity(List<JsonNode> alerts, String severity) {
