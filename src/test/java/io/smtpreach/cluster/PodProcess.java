@@ -30,8 +30,13 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.UnaryOperator;
 import java.util.logging.Level;
@@ -61,6 +66,21 @@ final class PodProcess {
 
   /** How long a status update is tried again while the API server does not take it. */
   private static final Duration STATUS_RETRY = Duration.ofMinutes(5);
+
+  /** How long one attempt may take. */
+  private static final Duration STATUS_ATTEMPT = Duration.ofSeconds(15);
+
+  /**
+   * Runs status attempts: a thread each, since a hung attempt keeps its thread (the common pool has
+   * one thread on two cores, and one hung request would block every later attempt).
+   */
+  private static final ExecutorService ATTEMPTS =
+      Executors.newCachedThreadPool(
+          r -> {
+            Thread t = new Thread(r, "process-node-status");
+            t.setDaemon(true);
+            return t;
+          });
 
   private final KubernetesClient client;
   private final ProcessNode.NodeConfig node;
@@ -308,26 +328,48 @@ final class PodProcess {
 
   /** Applies {@code change} to the pod's status, with the node's addresses and a start time. */
   private void update(UnaryOperator<PodStatus> change) {
-    // Like the kubelet's status manager, keep at it while the API server is unreachable or
-    // overloaded: a status lost in an outage would leave the pod Running for ever.
+    // Like the kubelet's status manager, keep at it while the API server is unreachable, frozen or
+    // overloaded: a status lost in an outage would leave the pod Running for ever. Each attempt
+    // has its own deadline: a request sent to a frozen API server was seen never to return.
     Instant giveUp = Instant.now().plus(STATUS_RETRY);
     while (!killed) {
+      CompletableFuture<Void> attempt =
+          CompletableFuture.runAsync(() -> ConflictRetry.run(() -> editStatus(change)), ATTEMPTS);
       try {
-        ConflictRetry.run(() -> editStatus(change));
+        attempt.get(STATUS_ATTEMPT.toSeconds(), TimeUnit.SECONDS);
         return;
-      } catch (KubernetesClientException e) {
-        int code = e.getCode();
-        if (code == 404) {
+      } catch (ExecutionException e) {
+        if (e.getCause() instanceof KubernetesClientException k && k.getCode() == 404) {
           return; // deleted meanwhile: nothing to report to
         }
-        boolean transient_ = code == 0 || code == 408 || code == 429 || code >= 500;
-        if (!transient_ || Instant.now().isAfter(giveUp)) {
-          throw e;
+        if (!transientFailure(e.getCause()) || Instant.now().isAfter(giveUp)) {
+          throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e);
         }
-        LOG.fine(name + ": status update failed, again in 1 s: " + e.getMessage());
-        LockSupport.parkNanos(TimeUnit.SECONDS.toNanos(1)); // back-off between attempts
+      } catch (TimeoutException e) {
+        attempt.cancel(true);
+        if (Instant.now().isAfter(giveUp)) {
+          throw new IllegalStateException(name + ": status not taken within " + STATUS_RETRY, e);
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
       }
+      LOG.fine(name + ": status update failed, again in 1 s");
+      LockSupport.parkNanos(TimeUnit.SECONDS.toNanos(1)); // back-off between attempts
     }
+  }
+
+  /**
+   * Whether a later attempt may get past it: anything but the API server's word that the request
+   * itself is wrong (a 4xx other than timeout and throttling). A client-side timeout carries no
+   * HTTP code at all.
+   */
+  private static boolean transientFailure(Throwable t) {
+    if (!(t instanceof KubernetesClientException k)) {
+      return true;
+    }
+    int code = k.getCode();
+    return code < 400 || code >= 500 || code == 408 || code == 429;
   }
 
   private void editStatus(UnaryOperator<PodStatus> change) {

@@ -155,7 +155,15 @@ class OperatorChaosIT {
                   () -> steps.get(ns, "mail").getStatus(),
                   st -> st != null && inFlight.equals(st.lastProbeTime));
     } catch (org.awaitility.core.ConditionTimeoutException e) {
-      throw new AssertionError(e.getMessage() + "\n" + describe(ns), e);
+      throw new AssertionError(
+          e.getMessage()
+              + "\nin flight: "
+              + inProgress.round.id
+              + " at "
+              + inFlight
+              + "\n"
+              + describe(ns),
+          e);
     }
     assertThat(s.ports.get(0).sources)
         .extracting(src -> src.name + "=" + src.state)
@@ -176,7 +184,10 @@ class OperatorChaosIT {
   private static String describe(String ns) {
     var json = k.getKubernetesSerialization();
     StringBuilder out = new StringBuilder();
-    out.append(json.asJson(steps.get(ns, "mail").getStatus().conditions)).append('\n');
+    SmtpEndpointStatus status = steps.get(ns, "mail").getStatus();
+    out.append("lastProbeTime ").append(status.lastProbeTime).append(", round ");
+    out.append(json.asJson(status.round)).append('\n');
+    out.append(json.asJson(status.conditions)).append('\n');
     for (Pod p : k.pods().inNamespace(ns).list().getItems()) {
       out.append(p.getMetadata().getName())
           .append(' ')
