@@ -103,7 +103,7 @@ class RealNodeIT {
 
     assertThat(t.getExitCode()).isZero();
     assertThat(t.getReason()).isEqualTo("Completed");
-    assertThat(t.getMessage()).matches("hello from hello at 198\\.18\\.101\\.\\d+\\n");
+    assertThat(t.getMessage()).startsWith("hello from hello at 198.18.101.");
     assertThat(k.pods().inNamespace(ns).withName("hello").getLog()).isEqualTo("to the log\n");
   }
 
