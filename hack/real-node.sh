@@ -136,6 +136,7 @@ node_vars() {
   BRIDGE=srb$SUBNET
   CHAIN_RULES=SRN$SUBNET-RULES
   CHAIN_EGRESS=SRN$SUBNET-EGRESS
+  CHAIN_SERVICE=SRN$SUBNET-SVC
   NODE_IP=198.18.$SUBNET.1
   POD_CIDR=198.18.$SUBNET.0/24
   CGROUP=smtp-reach-$NAME
@@ -173,7 +174,24 @@ egress_up() {
   iptables -I INPUT 1 -s "$POD_CIDR" -j "$CHAIN_RULES"
 }
 
-egress_down() { ipt_remove_chains iptables "$CHAIN_EGRESS|$CHAIN_RULES"; }
+egress_down() { ipt_remove_chains iptables "$CHAIN_EGRESS|$CHAIN_RULES|$CHAIN_SERVICE"; }
+
+# The kubernetes Service, as kube-proxy would serve it to this node's pods (there is no kube-proxy:
+# this is the one Service they need). In-cluster clients dial KUBERNETES_SERVICE_HOST:443; the API
+# server listens on 127.0.0.1 only, so the packets are DNATed there. route_localnet on the bridge
+# (set with it, gone with it) lets them be routed to and from 127.0.0.1; the kubelet's
+# KUBE-FIREWALL lets DNATed connections to 127/8 by.
+service_up() {
+  local api_port svc_ip
+  api_port=$(sed -n 's|^ *server: https://127.0.0.1:\([0-9]*\)$|\1|p' "$CLUSTER/admin.kubeconfig")
+  [[ -n $api_port ]] || die "no https://127.0.0.1:PORT server in $CLUSTER/admin.kubeconfig"
+  svc_ip=$("${KUBECTL[@]}" -n default get service kubernetes -o 'jsonpath={.spec.clusterIP}')
+  iptables -t nat -N "$CHAIN_SERVICE"
+  iptables -t nat -A "$CHAIN_SERVICE" -d "$svc_ip" -p tcp --dport 443 \
+    -m comment --comment "smtp-reach $NAME: default/kubernetes" -j DNAT --to-destination "127.0.0.1:$api_port"
+  iptables -t nat -I PREROUTING 1 -s "$POD_CIDR" -j "$CHAIN_SERVICE"
+  sysctl -qw "net.ipv4.conf.$BRIDGE.route_localnet=1"
+}
 
 # ---- cgroups ---------------------------------------------------------------------------------
 cgroups_up() {
@@ -443,6 +461,7 @@ cmd_up() {
   ip link add "$BRIDGE" type bridge
   ip addr add "$NODE_IP/24" dev "$BRIDGE"
   ip link set "$BRIDGE" up
+  service_up
   cgroups_up
 
   local pause_ref

@@ -28,6 +28,10 @@ host_cgroup_hierarchies() { awk '$3 == "cgroup" { print $2 }' /proc/self/mounts;
 # iptables-save without counters and comments: equal text means equal rules.
 _ipt_save() { "$1-save" 2>/dev/null | sed -e '/^#/d' -e 's/\[[0-9]*:[0-9]*\]$/[0:0]/'; }
 
+# Process nodes' network namespaces and host links come and go with them (their own teardown
+# removes them); a record that held them would make the real nodes' check fail for their sake.
+_without_process_nodes() { grep -v -E 'smtp-reach-test-[0-9]+|^srh[0-9]+$' || true; }
+
 # host_capture DIR: everything that the teardown check compares, one file per kind.
 host_capture() {
   local d=$1 k h
@@ -38,15 +42,15 @@ host_capture() {
   _ipt_save iptables >"$d/iptables"
   _ipt_save ip6tables >"$d/ip6tables"
   if command -v nft >/dev/null; then nft list tables 2>/dev/null | sort >"$d/nft-tables"; else : >"$d/nft-tables"; fi
-  ip -o link show | awk -F': ' '{ sub(/@.*/, "", $2); print $2 }' | sort >"$d/links"
-  findmnt -rn -o TARGET,FSTYPE | sort >"$d/mounts"
+  ip -o link show | awk -F': ' '{ sub(/@.*/, "", $2); print $2 }' | _without_process_nodes | sort >"$d/links"
+  findmnt -rn -o TARGET,FSTYPE | _without_process_nodes | sort >"$d/mounts"
   for h in $(host_cgroup_hierarchies); do
     find "$h" -mindepth 1 -maxdepth 1 -type d -printf "$h/%f\n"
   done | sort >"$d/cgroups"
   for k in "${HOST_PATHS[@]}"; do
     [[ -e $k ]] && printf '%s\n' "$k"
   done >"$d/paths"
-  { ls -1 /run/netns 2>/dev/null || true; } | sort >"$d/netns"
+  { ls -1 /run/netns 2>/dev/null || true; } | _without_process_nodes | sort >"$d/netns"
 }
 
 # host_diff BEFORE: the differences between BEFORE and now, as unified diffs; status 1 if any.
