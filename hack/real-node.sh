@@ -55,6 +55,7 @@ RUNC=/usr/sbin/runc
 CNI_BIN=/usr/lib/cni
 # A discard address: containerd's registry client goes there, and nowhere else, for any pull.
 NO_NETWORK_PROXY=http://127.0.0.1:9
+SHORT_RUN=/run/smtp-reach-nodes
 T0=$SECONDS
 
 log() { printf 'real-node [%3ds]: %s\n' "$((SECONDS - T0))" "$*" >&2; }
@@ -132,7 +133,11 @@ node_vars() {
   else
     SUBNET=
   fi
-  SOCK=$NODE/run/containerd.sock
+  # Unix sockets live here, not under NODE: a path to a socket must fit in 108 bytes, and the
+  # kubelet makes some a dozen levels below its root dir.
+  RUN_DIR=$SHORT_RUN/$(sha256sum <<<"$NODE" | cut -c1-12)
+  SOCK=$RUN_DIR/containerd.sock
+  KUBELET_ROOT=$RUN_DIR/kubelet
   BRIDGE=srb$SUBNET
   CHAIN_RULES=SRN$SUBNET-RULES
   CHAIN_EGRESS=SRN$SUBNET-EGRESS
@@ -257,7 +262,7 @@ EOF
 # ---- containerd ------------------------------------------------------------------------------
 containerd_config() {
   local pause_ref=$1
-  mkdir -p "$NODE/cni/net.d" "$NODE/containerd/certs.d" "$NODE/run"
+  mkdir -p "$NODE/cni/net.d" "$NODE/containerd/certs.d" "$RUN_DIR"
   cat >"$NODE/cni/net.d/10-$NET_NAME.conflist" <<EOF
 {
   "cniVersion": "1.0.0",
@@ -387,7 +392,7 @@ start_kubelet() {
   local zone=$1 pool=$2
   setsid nsenter --target "$(containerd_pid)" --mount -- \
     "$(bin_dir)/kubelet" --config "$NODE/kubelet/config.yaml" \
-    --kubeconfig "$NODE/kubelet/kubeconfig" --root-dir "$NODE/kubelet/root" \
+    --kubeconfig "$NODE/kubelet/kubeconfig" --root-dir "$KUBELET_ROOT" \
     --cert-dir "$NODE/kubelet/pki" \
     --hostname-override "$NAME" --node-ip "$NODE_IP" \
     --node-labels "topology.kubernetes.io/zone=$zone,smtpreach.io/node-pool=$pool,smtpreach.io/real-node=true" \
@@ -426,7 +431,6 @@ cmd_up() {
   [[ -z $m ]] || die "this machine lacks: $(tr '\n' ';' <<<"$m")"
   [[ -f $dir/admin.kubeconfig && -f $dir/pki/ca.key ]] || die "no local cluster in $dir (hack/local-cluster.sh up $dir)"
   node_vars "$dir" "$name" "$subnet"
-  ((${#SOCK} < 100)) || die "$SOCK is too long for a unix socket; use a shorter DIR"
   # A node left from a killed run goes first; so does another node on the same subnet.
   if [[ -d $NODE ]]; then
     cmd_down "$dir" "$name" || true
@@ -439,7 +443,7 @@ cmd_up() {
   images=$(cmd_images)
 
   rm -rf --one-file-system "$NODE"
-  mkdir -p "$NODE"/{kubelet/root,pod-logs}
+  mkdir -p "$NODE"/{kubelet,pod-logs} "$KUBELET_ROOT"
   printf 'SUBNET=%s\nZONE=%s\n' "$SUBNET" "$zone" >"$NODE/node.env"
   trap 'rc=$?; if ((rc != 0)); then log "failed; logs in $NODE"; cmd_down "$CLUSTER" "$NAME" >&2 || true; fi' EXIT
   mkdir -p "$HOST_STATE/nodes"
@@ -524,7 +528,7 @@ cmd_down() {
   # escaped the private namespace), deepest first.
   local n
   for ((n = 0; n < 5; n++)); do
-    mapfile -t mounts < <(findmnt -rn -o TARGET | grep -F "$NODE/" | sort -r)
+    mapfile -t mounts < <(findmnt -rn -o TARGET | grep -F -e "$NODE/" -e "$RUN_DIR/" | sort -r)
     ((${#mounts[@]})) || break
     for p in "${mounts[@]}"; do umount "$p" 2>/dev/null || umount -l "$p" 2>/dev/null || true; done
   done
@@ -540,7 +544,11 @@ cmd_down() {
   "${KUBECTL[@]}" delete node "$NAME" --ignore-not-found --wait=false --request-timeout=5s >/dev/null 2>&1 || true
   # Nothing may be mounted below before the files go.
   if ! findmnt -rn -o TARGET | grep -qF "$NODE/"; then
-    rm -rf --one-file-system "$NODE/containerd/root" "$NODE/containerd/state" "$NODE/kubelet/root" "$NODE/run"
+    rm -rf --one-file-system "$NODE/containerd/root" "$NODE/containerd/state"
+  fi
+  if ! findmnt -rn -o TARGET | grep -qF "$RUN_DIR/"; then
+    rm -rf --one-file-system "$RUN_DIR"
+    rmdir "$SHORT_RUN" 2>/dev/null || true
   fi
 
   local rc=0
