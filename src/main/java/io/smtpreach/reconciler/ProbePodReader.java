@@ -141,9 +141,21 @@ public final class ProbePodReader {
   private static SourceOutcome finished(
       Pod pod, String member, String source, String node, ContainerStateTerminated terminated) {
     String message = terminated == null ? null : terminated.getMessage();
-    // A result written before the kill counts; without one, the kill is the news.
-    if (terminated != null && "OOMKilled".equals(terminated.getReason()) && !hasResult(message)) {
-      return SourceOutcome.failed(source, node, ProbeRunFailure.ProbeOutOfMemory, outOfMemory(pod));
+    String reason = pod.getStatus() == null ? null : pod.getStatus().getReason();
+    // A result written before a kill counts; without one, the kill is the news, whatever the
+    // log's tail (FallbackToLogsOnError) left in the message.
+    if (!hasResult(message)) {
+      if (terminated != null && "OOMKilled".equals(terminated.getReason())) {
+        return SourceOutcome.failed(
+            source, node, ProbeRunFailure.ProbeOutOfMemory, outOfMemory(pod));
+      }
+      if ("DeadlineExceeded".equals(reason)) {
+        return SourceOutcome.failed(
+            source,
+            node,
+            ProbeRunFailure.ProbeTimedOut,
+            "the pod ran past its activeDeadlineSeconds");
+      }
     }
     if (message != null && !message.isBlank()) {
       List<String> lines;
@@ -174,14 +186,6 @@ public final class ProbePodReader {
           : SourceOutcome.failed(
               source, node, ProbeRunFailure.ProbeMisconfigured, message(entry.error()));
     }
-    String reason = pod.getStatus() == null ? null : pod.getStatus().getReason();
-    if ("DeadlineExceeded".equals(reason)) {
-      return SourceOutcome.failed(
-          source,
-          node,
-          ProbeRunFailure.ProbeTimedOut,
-          "the pod ran past its activeDeadlineSeconds");
-    }
     return SourceOutcome.failed(
         source,
         node,
@@ -196,7 +200,7 @@ public final class ProbePodReader {
       return false;
     }
     try {
-      BatchCodec.lines(message);
+      BatchCodec.decode(message);
       return true;
     } catch (MalformedReportException e) {
       return false;

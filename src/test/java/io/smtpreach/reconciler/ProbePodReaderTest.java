@@ -95,7 +95,8 @@ class ProbePodReaderTest {
   @Test
   void aProbeKilledForMemoryIsNamedWithItsLimit() {
     Pod pod =
-        new PodBuilder(terminated(137, "", "Failed"))
+        // FallbackToLogsOnError: the kubelet put the log's tail where a result would be.
+        new PodBuilder(terminated(137, "Picked up JAVA_TOOL_OPTIONS: -XX:-UsePerfData\n", "Failed"))
             .editSpec()
             .addNewContainer()
             .withName("probe")
@@ -194,6 +195,18 @@ class ProbePodReaderTest {
         new PodBuilder(base())
             .withNewStatus()
             .withPhase("Failed")
+            .withReason("DeadlineExceeded")
+            .endStatus()
+            .build();
+    assertThat(reader.read(pod, "mail", RUN, CREATED.plusSeconds(60), EPOCH))
+        .hasValueSatisfying(o -> assertThat(o.failure()).isEqualTo(ProbeRunFailure.ProbeTimedOut));
+  }
+
+  @Test
+  void aPodKilledAtItsDeadlineTimedOutWhateverItsLogSaid() {
+    Pod pod =
+        new PodBuilder(terminated(137, "Picked up JAVA_TOOL_OPTIONS: -XX:-UsePerfData\n", "Failed"))
+            .editStatus()
             .withReason("DeadlineExceeded")
             .endStatus()
             .build();
