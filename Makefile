@@ -30,7 +30,7 @@ helm: ## Build Helm from its Go module (cached), for the chart tests
 manifests: helm ## Render deploy/ from the chart and copy CRD, rules and dashboard into it
 	@hack/render-manifests.sh
 
-test: deps controlplane helm ## Every test: unit, Postfix, iptables, the operator on a real control plane
+test: deps controlplane helm image ## Every test: unit, Postfix, iptables, the operator on a real control plane and real nodes
 	$(MVN) verify
 
 demo: deps controlplane build ## The operator on a local Kubernetes: two zones, 587 dropped in one, a real Postfix
