@@ -33,7 +33,7 @@ manifests: helm ## Render deploy/ from the chart and copy CRD, rules and dashboa
 test: deps controlplane helm image ## Every test: unit, Postfix, iptables, the operator on a real control plane and real nodes
 	$(MVN) verify
 
-demo: deps controlplane build ## The operator on a local Kubernetes: two zones, 587 dropped in one, a real Postfix
+demo: deps controlplane helm image ## The chart on a local Kubernetes with two real nodes: two zones, 587 dropped in one, a real Postfix
 	@hack/demo.sh
 
 demo-down: ## Stop what make demo started (operator, nodes, control plane, Postfix)
