@@ -4,7 +4,7 @@ MVN := ./mvnw -B
 PEER_DIR := /tmp/smtp-reach-postfix
 CLUSTER_DIR := $(HOME)/.cache/smtp-reach/local-cluster
 
-.PHONY: help deps controlplane helm manifests build image image-check test demo demo-down run crds fuzz blackbox-exporter bench-probe bench-startup bench-detection bench-scale fmt peer-up peer-down cluster-up cluster-down clean
+.PHONY: help deps controlplane helm manifests build image image-check test demo demo-down run crds fuzz blackbox-exporter bench-probe bench-startup bench-detection bench-scale fmt peer-up peer-down cluster-up cluster-down real-nodes-up real-nodes-down test-real-node clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -21,7 +21,7 @@ image: build ## The container image with no registry: target/image/smtp-reach-VE
 image-check: ## Run make image's checks again on target/image/smtp-reach-VERSION.tar
 	@hack/image.sh check
 
-controlplane: ## Build kube-apiserver, controller-manager, scheduler, etcd from source (cached)
+controlplane: ## Build kube-apiserver, controller-manager, scheduler, etcd and the kubelet from source (cached)
 	@hack/control-plane.sh build
 
 helm: ## Build Helm from its Go module (cached), for the chart tests
@@ -30,10 +30,10 @@ helm: ## Build Helm from its Go module (cached), for the chart tests
 manifests: helm ## Render deploy/ from the chart and copy CRD, rules and dashboard into it
 	@hack/render-manifests.sh
 
-test: deps controlplane helm ## Every test: unit, Postfix, iptables, the operator on a real control plane
+test: deps controlplane helm image ## Every test: unit, Postfix, iptables, the operator on a real control plane and real nodes
 	$(MVN) verify
 
-demo: deps controlplane build ## The operator on a local Kubernetes: two zones, 587 dropped in one, a real Postfix
+demo: deps controlplane helm image ## The chart on a local Kubernetes with two real nodes: two zones, 587 dropped in one, a real Postfix
 	@hack/demo.sh
 
 demo-down: ## Stop what make demo started (operator, nodes, control plane, Postfix)
@@ -83,8 +83,21 @@ cluster-up: ## Start a local Kubernetes control plane and two process nodes (zon
 	@echo "export KUBECONFIG=$(CLUSTER_DIR)/admin.kubeconfig"
 	@echo "kubectl: $$(hack/control-plane.sh bin-dir)/kubectl"
 
-cluster-down: ## Stop the local cluster and its process nodes
+cluster-down: ## Stop the local cluster, its process nodes and real nodes
 	@hack/local-cluster.sh down $(CLUSTER_DIR)
+
+real-nodes-up: deps controlplane ## A local control plane with two real nodes (kubelet + containerd): real-a (zone-a), real-b (zone-b)
+	@hack/local-cluster.sh status $(CLUSTER_DIR) >/dev/null 2>&1 || hack/local-cluster.sh up $(CLUSTER_DIR) >/dev/null
+	@hack/real-node.sh up $(CLUSTER_DIR) real-a --zone zone-a --subnet 101
+	@hack/real-node.sh up $(CLUSTER_DIR) real-b --zone zone-b --subnet 102
+	@echo "export KUBECONFIG=$(CLUSTER_DIR)/admin.kubeconfig"
+
+real-nodes-down: ## Stop the real nodes and restore the host (the control plane stays: make cluster-down)
+	@hack/real-node.sh down $(CLUSTER_DIR) real-b
+	@hack/real-node.sh down $(CLUSTER_DIR) real-a
+
+test-real-node: deps controlplane ## Only RealNodeIT: two real nodes, pods, egress, teardown
+	$(MVN) verify -Dit.test=RealNodeIT -Dtest=none -Dsurefire.failIfNoSpecifiedTests=false
 
 clean:
 	$(MVN) clean

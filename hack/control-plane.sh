@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Builds and locates a local Kubernetes control plane (kube-apiserver,
 # kube-controller-manager, kube-scheduler, etcd and, when the machine's own is
-# missing or too far off, kubectl) from source, through the Go modules under
+# missing or too far off, kubectl) and the kubelet for real nodes
+# (hack/real-node.sh) from source, through the Go modules under
 # hack/controlplane/. Nothing is downloaded but Go modules.
 #
-#   hack/control-plane.sh build     build into the cache; no-op when it is filled
+#   hack/control-plane.sh build     build what is missing from the cache; no-op
+#                                   when it is filled (a cache from before the
+#                                   kubelet was added only gets the kubelet)
 #   hack/control-plane.sh bin-dir   print the cache's bin directory
 #   hack/control-plane.sh versions  print the pinned versions (and kubectl's)
 #   hack/control-plane.sh smoke     start etcd + apiserver + controller-manager
@@ -50,10 +53,11 @@ CACHE_ROOT=${SMTP_REACH_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/smtp-reach}
 CACHE_DIR=$CACHE_ROOT/k8s-$K8S_VERSION-etcd-$ETCD_VERSION
 BIN_DIR=$CACHE_DIR/bin
 CORE_BINS=(kube-apiserver kube-controller-manager kube-scheduler etcd)
+NODE_BINS=(kubelet) # same module and cache dir; real nodes only
 
 have_all() {
   local b
-  for b in "${CORE_BINS[@]}" kubectl; do
+  for b in "${CORE_BINS[@]}" "${NODE_BINS[@]}" kubectl; do
     [[ -x $BIN_DIR/$b ]] || return 1
   done
 }
@@ -129,7 +133,7 @@ cmd_build() {
   trap "rm -rf '$tmp'" EXIT
 
   local k8s_pkgs=() b
-  for b in kube-apiserver kube-controller-manager kube-scheduler; do
+  for b in kube-apiserver kube-controller-manager kube-scheduler "${NODE_BINS[@]}"; do
     [[ -x $BIN_DIR/$b ]] || k8s_pkgs+=("k8s.io/kubernetes/cmd/$b")
   done
   if [[ ! -x $BIN_DIR/kubectl ]]; then

@@ -15,6 +15,16 @@ packages=(
   monitoring-plugins-standard  # check_smtp, peer tool in the benchmarks
   prometheus     # promtool and the real Prometheus in later tests
   prometheus-alertmanager  # amtool and the real Alertmanager (deploy/alertmanager/ example)
+  # Real nodes (hack/real-node.sh): the kubelet's runtime, built and started by the project.
+  # Where systemd runs, installing containerd also starts the system's own instance; ours is
+  # separate (own socket, root and state) and never uses it.
+  containerd
+  runc
+  containernetworking-plugins
+  busybox-static # the test pods' image
+  nftables       # nft, to drop the iptables tables a node made when there were none before
+  gcc            # the pause image, from pause.c in the k8s.io/kubernetes module
+  libc6-dev      # for gcc -static
 )
 
 # dockerfilelint (npm) checks the Dockerfile in make test; npm comes with this kind of machine.

@@ -13,7 +13,8 @@
 #                                       host, zone-b in a network namespace) as a
 #                                       background Java process from the test
 #                                       class path (runs ./mvnw test-compile)
-#   hack/local-cluster.sh down DIR      stop everything in reverse order; idempotent
+#   hack/local-cluster.sh down DIR      stop everything in reverse order, real nodes
+#                                       (hack/real-node.sh) included; idempotent
 #   hack/local-cluster.sh status DIR    which components run, and the kubeconfig
 #
 # DIR holds pki/, etcd/, COMPONENT.log, COMPONENT.pid, *.kubeconfig. `up` on a
@@ -120,10 +121,15 @@ stop_pidfiles() {
 # Reverse start order; the scheduler and the controller-manager are
 # independent of each other, so they stop together.
 cmd_down() {
-  local dir=$1
+  local dir=$1 node
   [[ -d $dir ]] || return 0
   stop_pidfiles "$dir" operator # make demo's operator, when it runs here
   stop_pidfiles "$dir" process-nodes
+  # Real nodes (hack/real-node.sh) restore the host as they stop; their files stay for a look.
+  for node in "$dir"/real-nodes/*/; do
+    [[ -f $node/node.env ]] || continue
+    "$HACK_DIR/real-node.sh" down "$dir" "$(basename "$node")" || true
+  done
   stop_pidfiles "$dir" kube-scheduler kube-controller-manager
   stop_pidfiles "$dir" kube-apiserver
   stop_pidfiles "$dir" etcd

@@ -125,6 +125,9 @@ cp_make_pki() {
   # kubeconfig works from Java as it is.
   openssl ec -in "$PKI/admin.key" -out "$PKI/admin.key" 2>/dev/null
   _cert ca controller-manager "/CN=system:kube-controller-manager" clientAuth
+  # What the apiserver shows a kubelet (logs, exec) of a real node (hack/real-node.sh); the
+  # kubelet authorizes it by webhook, and system:masters may do all.
+  _cert ca apiserver-kubelet-client "/O=system:masters/CN=kube-apiserver-kubelet-client" clientAuth
   _cert ca scheduler "/CN=system:kube-scheduler" clientAuth
   # Service-account token signing key pair (private: apiserver signs, KCM signs
   # the tokens of its per-controller service accounts; public: verification).
@@ -206,6 +209,9 @@ EOF
     --requestheader-extra-headers-prefix=X-Remote-Extra- \
     --proxy-client-cert-file="$PKI/front-proxy-client.crt" \
     --proxy-client-key-file="$PKI/front-proxy-client.key" \
+    --kubelet-client-certificate="$PKI/apiserver-kubelet-client.crt" \
+    --kubelet-client-key="$PKI/apiserver-kubelet-client.key" \
+    --kubelet-preferred-address-types=InternalIP \
     --service-cluster-ip-range="$SERVICE_CIDR" \
     --service-account-issuer=https://kubernetes.default.svc.cluster.local \
     --service-account-key-file="$PKI/sa.pub" \

@@ -141,6 +141,22 @@ public final class ProbePodReader {
   private static SourceOutcome finished(
       Pod pod, String member, String source, String node, ContainerStateTerminated terminated) {
     String message = terminated == null ? null : terminated.getMessage();
+    String reason = pod.getStatus() == null ? null : pod.getStatus().getReason();
+    // A result written before a kill counts; without one, the kill is the news, whatever the
+    // log's tail (FallbackToLogsOnError) left in the message.
+    if (!hasResult(message)) {
+      if (terminated != null && "OOMKilled".equals(terminated.getReason())) {
+        return SourceOutcome.failed(
+            source, node, ProbeRunFailure.ProbeOutOfMemory, outOfMemory(pod));
+      }
+      if ("DeadlineExceeded".equals(reason)) {
+        return SourceOutcome.failed(
+            source,
+            node,
+            ProbeRunFailure.ProbeTimedOut,
+            "the pod ran past its activeDeadlineSeconds");
+      }
+    }
     if (message != null && !message.isBlank()) {
       List<String> lines;
       BatchCodec.Entry entry;
@@ -170,14 +186,6 @@ public final class ProbePodReader {
           : SourceOutcome.failed(
               source, node, ProbeRunFailure.ProbeMisconfigured, message(entry.error()));
     }
-    String reason = pod.getStatus() == null ? null : pod.getStatus().getReason();
-    if ("DeadlineExceeded".equals(reason)) {
-      return SourceOutcome.failed(
-          source,
-          node,
-          ProbeRunFailure.ProbeTimedOut,
-          "the pod ran past its activeDeadlineSeconds");
-    }
     return SourceOutcome.failed(
         source,
         node,
@@ -185,6 +193,34 @@ public final class ProbePodReader {
         terminated == null
             ? "the pod ended without a result" + (reason == null ? "" : " (" + reason + ")")
             : "exit code " + terminated.getExitCode() + " without a result");
+  }
+
+  private static boolean hasResult(String message) {
+    if (message == null || message.isBlank()) {
+      return false;
+    }
+    try {
+      BatchCodec.decode(message);
+      return true;
+    } catch (MalformedReportException e) {
+      return false;
+    }
+  }
+
+  private static String outOfMemory(Pod pod) {
+    String limit =
+        pod.getSpec() == null
+            ? null
+            : pod.getSpec().getContainers().stream()
+                .filter(c -> c.getResources() != null && c.getResources().getLimits() != null)
+                .map(c -> c.getResources().getLimits().get("memory"))
+                .filter(java.util.Objects::nonNull)
+                .map(Object::toString)
+                .findFirst()
+                .orElse(null);
+    return limit == null
+        ? "killed for memory"
+        : "killed for memory at its limit of " + limit + " (spec.probe.resources.limits.memory)";
   }
 
   private static Optional<SourceOutcome> failed(

@@ -13,6 +13,8 @@ public enum ProbeRunFailure {
   ProbeMisconfigured,
   /** The probe process ended without a readable result. */
   ProbeCrashed,
+  /** The kernel killed the probe at its memory limit before it wrote a result. */
+  ProbeOutOfMemory,
   /** The probe ran past its deadline. */
   ProbeTimedOut,
   /** The pod stayed Pending past the start-up deadline for another reason. */

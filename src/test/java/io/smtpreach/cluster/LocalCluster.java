@@ -23,7 +23,8 @@ import org.awaitility.Awaitility;
 /**
  * A real Kubernetes control plane (etcd, kube-apiserver, kube-controller-manager, kube-scheduler)
  * on this machine, started by {@code hack/local-cluster.sh} in a directory, with the clients and
- * namespaces a test needs. Nodes are {@link ProcessNode}s started through {@link #startNode}.
+ * namespaces a test needs. Nodes are {@link ProcessNode}s started through {@link #startNode}, or
+ * {@link RealNode}s (kubelet and containerd) through {@link #startRealNode}.
  */
 public final class LocalCluster implements AutoCloseable {
   private static final long START_TIMEOUT_SECONDS = 45 * 60; // a cold build of the binaries
@@ -31,6 +32,7 @@ public final class LocalCluster implements AutoCloseable {
   private final Path dir;
   private final KubernetesClient client;
   private final List<ProcessNode> nodes = new ArrayList<>();
+  private final List<RealNode> realNodes = new ArrayList<>();
 
   private LocalCluster(Path dir, KubernetesClient client) {
     this.dir = dir;
@@ -185,6 +187,16 @@ public final class LocalCluster implements AutoCloseable {
     return node;
   }
 
+  /**
+   * Starts a real node (see {@link RealNode#requireSupport()} first) and waits until it is Ready;
+   * it stops with the cluster unless stopped before.
+   */
+  public synchronized RealNode startRealNode(RealNode.Config config) {
+    RealNode node = RealNode.start(dir, config);
+    realNodes.add(node);
+    return node;
+  }
+
   /** Stops the nodes and the control plane. */
   @Override
   public void close() {
@@ -198,11 +210,23 @@ public final class LocalCluster implements AutoCloseable {
   public synchronized void close(Path keepLogsIn) {
     nodes.forEach(ProcessNode::close);
     nodes.clear();
+    RuntimeException failure = null;
+    for (int i = realNodes.size() - 1; i >= 0; i--) {
+      try {
+        realNodes.get(i).close();
+      } catch (RuntimeException e) {
+        failure = failure == null ? e : failure;
+      }
+    }
+    realNodes.clear();
     client.close();
     ProcessRunner.run(
         List.of(ProjectPaths.hack("local-cluster.sh").toString(), "down", dir.toString()), 120);
     if (keepLogsIn != null) {
       copyLogs(keepLogsIn);
+    }
+    if (failure != null) {
+      throw failure;
     }
   }
 

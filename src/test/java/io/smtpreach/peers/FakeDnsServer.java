@@ -119,6 +119,23 @@ public final class FakeDnsServer implements AutoCloseable {
     }
   }
 
+  /**
+   * Binds UDP and TCP to {@code address}:{@code port}, for resolvers that cannot be told a port: a
+   * real node's pods, whose {@code /etc/resolv.conf} names the node's bridge address (port 53).
+   */
+  public static FakeDnsServer start(InetAddress address, int port) throws IOException {
+    DatagramSocket udp = new DatagramSocket(new InetSocketAddress(address, port));
+    try {
+      FakeDnsServer server = new FakeDnsServer(udp, new ServerSocket(port, 16, address));
+      server.udpLoop.start();
+      server.tcpLoop.start();
+      return server;
+    } catch (IOException e) {
+      udp.close();
+      throw e;
+    }
+  }
+
   /** Where to send queries: the {@code dnsServer} of the prober under test. */
   public InetSocketAddress address() {
     return new InetSocketAddress(udp.getLocalAddress(), udp.getLocalPort());

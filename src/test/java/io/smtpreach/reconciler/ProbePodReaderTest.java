@@ -93,6 +93,60 @@ class ProbePodReaderTest {
   }
 
   @Test
+  void aProbeKilledForMemoryIsNamedWithItsLimit() {
+    Pod pod =
+        // FallbackToLogsOnError: the kubelet put the log's tail where a result would be.
+        new PodBuilder(terminated(137, "Picked up JAVA_TOOL_OPTIONS: -XX:-UsePerfData\n", "Failed"))
+            .editSpec()
+            .addNewContainer()
+            .withName("probe")
+            .withNewResources()
+            .addToLimits("memory", new io.fabric8.kubernetes.api.model.Quantity("24Mi"))
+            .endResources()
+            .endContainer()
+            .endSpec()
+            .editStatus()
+            .editFirstContainerStatus()
+            .editState()
+            .editTerminated()
+            .withReason("OOMKilled")
+            .endTerminated()
+            .endState()
+            .endContainerStatus()
+            .endStatus()
+            .build();
+    SourceOutcome o = reader.read(pod, "mail", RUN, CREATED.plusSeconds(10), EPOCH).orElseThrow();
+    assertThat(o.failure()).isEqualTo(ProbeRunFailure.ProbeOutOfMemory);
+    assertThat(o.message())
+        .isEqualTo("killed for memory at its limit of 24Mi (spec.probe.resources.limits.memory)");
+  }
+
+  @Test
+  void aReportWrittenBeforeAnOutOfMemoryKillStillCounts() throws Exception {
+    ProbeReport report = report("smtp.example.com", "587", Reason.CONNECT_TIMEOUT, "timed out");
+    Pod pod =
+        new PodBuilder(
+                terminated(
+                    0,
+                    ReportCodec.encode(report, ReportCodec.TERMINATION_MESSAGE_LIMIT),
+                    "Succeeded"))
+            .editStatus()
+            .editFirstContainerStatus()
+            .editState()
+            .editTerminated()
+            .withReason("OOMKilled")
+            .endTerminated()
+            .endState()
+            .endContainerStatus()
+            .endStatus()
+            .build();
+    SourceOutcome o = reader.read(pod, "mail", RUN, CREATED.plusSeconds(10), EPOCH).orElseThrow();
+    assertThat(o.ran())
+        .as("the probe finished; what ran out of memory after does not matter")
+        .isTrue();
+  }
+
+  @Test
   void anImageThatCannotBePulledFailsAtOnce() {
     Pod pod = waiting("ErrImagePull", "not found");
     assertThat(reader.read(pod, "mail", RUN, CREATED.plusSeconds(1), EPOCH))
@@ -141,6 +195,18 @@ class ProbePodReaderTest {
         new PodBuilder(base())
             .withNewStatus()
             .withPhase("Failed")
+            .withReason("DeadlineExceeded")
+            .endStatus()
+            .build();
+    assertThat(reader.read(pod, "mail", RUN, CREATED.plusSeconds(60), EPOCH))
+        .hasValueSatisfying(o -> assertThat(o.failure()).isEqualTo(ProbeRunFailure.ProbeTimedOut));
+  }
+
+  @Test
+  void aPodKilledAtItsDeadlineTimedOutWhateverItsLogSaid() {
+    Pod pod =
+        new PodBuilder(terminated(137, "Picked up JAVA_TOOL_OPTIONS: -XX:-UsePerfData\n", "Failed"))
+            .editStatus()
             .withReason("DeadlineExceeded")
             .endStatus()
             .build();
