@@ -27,6 +27,15 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) -}}
 {{- end -}}
 
+{{/* The names of a list of imagePullSecrets ({name: ...}), comma-separated. */}}
+{{- define "smtp-reach.pullSecretNames" -}}
+{{- $names := list -}}
+{{- range . -}}
+{{- $names = append $names .name -}}
+{{- end -}}
+{{- join "," $names -}}
+{{- end -}}
+
 {{/* The rules on SmtpEndpoints, probe pods and Events: the ones the build generates. */}}
 {{- define "smtp-reach.namespacedRules" -}}
 - apiGroups: ["smtpreach.io"]

@@ -25,6 +25,13 @@ public interface OperatorConfig {
   @WithDefault("ghcr.io/smtp-reach/smtp-reach:0.1.0")
   String probeImage();
 
+  /**
+   * Secrets probe pods pull their image with (names, comma-separated): with a private registry,
+   * without them every round ends {@code ImagePullFailed}. A pod names Secrets of its own
+   * namespace, so each must exist in every namespace with endpoints.
+   */
+  Optional<List<String>> probeImagePullSecrets();
+
   /** Resources of probe containers that set none. */
   ProbeResources probeResources();
 

@@ -117,6 +117,26 @@ class HelmChartTest {
   }
 
   @Test
+  void theChartsPullSecretsReachTheProbePods() throws IOException {
+    JsonNode pod =
+        only(
+                docs(
+                    Helm.template(
+                        "imagePullSecrets[0].name=registry-a",
+                        "imagePullSecrets[1].name=registry-b")),
+                "Deployment")
+            .at("/spec/template/spec");
+    assertThat(pod.at("/imagePullSecrets/1/name").asText()).isEqualTo("registry-b");
+    assertThat(env(pod.at("/containers/0"), "SMTP_REACH_PROBE_IMAGE_PULL_SECRETS"))
+        .isEqualTo("registry-a,registry-b");
+    assertThat(
+            env(
+                only(docs(Helm.template()), "Deployment").at("/spec/template/spec/containers/0"),
+                "SMTP_REACH_PROBE_IMAGE_PULL_SECRETS"))
+        .isNull();
+  }
+
+  @Test
   void theSchemaRefusesBadValuesWithAMessage() {
     var r =
         Helm.run("template", "x", Helm.CHART.toString(), "--set", "operator.defaultInterval=soon");
