@@ -62,6 +62,13 @@ public interface OperatorConfig {
   Duration probeStartAllowance();
 
   /**
+   * The leader-election Lease's name: replicas that share it elect one leader, so each deployment
+   * needs its own (the chart names it after the release).
+   */
+  @WithDefault("smtp-reach-operator")
+  String leaseName();
+
+  /**
    * Where the leader-election Lease lives; by default the namespace the operator runs in (the
    * Deployment sets it from the downward API).
    */

@@ -137,6 +137,37 @@ class HelmChartTest {
   }
 
   @Test
+  void twoReleasesInOneNamespaceHoldLeasesOfTheirOwn() throws IOException {
+    List<JsonNode> a = docs(Helm.templateRelease("mail-a", Helm.CHART));
+    List<JsonNode> b = docs(Helm.templateRelease("mail-b", Helm.CHART));
+    String leaseA = leaseName(a);
+    String leaseB = leaseName(b);
+    assertThat(leaseA).isEqualTo("mail-a-smtp-reach-operator");
+    assertThat(leaseB).isEqualTo("mail-b-smtp-reach-operator");
+    assertThat(leaseName(docs(Helm.template())))
+        .as(
+            "the release named like the chart keeps the Lease it had, so an upgrade never elects two")
+        .isEqualTo("smtp-reach-operator");
+    for (List<JsonNode> release : List.of(a, b)) {
+      for (JsonNode rule :
+          named(release, "Role", fullname(release) + "-leader-election").get("rules")) {
+        if (rule.get("resources").toString().contains("leases") && rule.has("resourceNames")) {
+          assertThat(rule.get("resourceNames").toString()).contains(leaseName(release));
+        }
+      }
+    }
+  }
+
+  private static String leaseName(List<JsonNode> docs) {
+    return env(
+        only(docs, "Deployment").at("/spec/template/spec/containers/0"), "SMTP_REACH_LEASE_NAME");
+  }
+
+  private static String fullname(List<JsonNode> docs) {
+    return name(only(docs, "Deployment"));
+  }
+
+  @Test
   void theSchemaRefusesBadValuesWithAMessage() {
     var r =
         Helm.run("template", "x", Helm.CHART.toString(), "--set", "operator.defaultInterval=soon");

@@ -79,6 +79,11 @@ class TestOperatorConfig implements OperatorConfig {
   }
 
   @Override
+  public String leaseName() {
+    return "smtp-reach-operator";
+  }
+
+  @Override
   public Optional<String> leaseNamespace() {
     return Optional.empty();
   }
