@@ -36,11 +36,18 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- join "," $names -}}
 {{- end -}}
 
-{{/* The rules on SmtpEndpoints, probe pods and Events: the ones the build generates. */}}
+{{/*
+The rules on SmtpEndpoints, probe pods and Events: the ones the build generates. The reconciler
+reads endpoints and server-side applies their status; it never creates, updates or deletes them,
+and has no finalizer.
+*/}}
 {{- define "smtp-reach.namespacedRules" -}}
 - apiGroups: ["smtpreach.io"]
-  resources: ["smtpendpoints", "smtpendpoints/status", "smtpendpoints/finalizers"]
-  verbs: ["get", "list", "watch", "patch", "update", "create", "delete"]
+  resources: ["smtpendpoints"]
+  verbs: ["get", "list", "watch"]
+- apiGroups: ["smtpreach.io"]
+  resources: ["smtpendpoints/status"]
+  verbs: ["patch"]
 - apiGroups: [""]
   resources: ["pods"]
   verbs: ["get", "list", "watch", "create", "delete"]

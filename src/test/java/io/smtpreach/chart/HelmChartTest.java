@@ -158,6 +158,27 @@ class HelmChartTest {
     }
   }
 
+  @Test
+  void theOperatorMayOnlyReadSmtpEndpointsAndPatchTheirStatus() throws IOException {
+    List<String> grants = new ArrayList<>();
+    for (JsonNode rule : named(docs(Helm.template()), "ClusterRole", "smtp-reach").get("rules")) {
+      if (rule.get("apiGroups").toString().contains("smtpreach.io")) {
+        for (JsonNode res : rule.get("resources")) {
+          for (JsonNode verb : rule.get("verbs")) {
+            grants.add(res.asText() + ":" + verb.asText());
+          }
+        }
+      }
+    }
+    assertThat(grants)
+        .as("the reconciler reads endpoints, server-side applies their status, has no finalizer")
+        .containsExactlyInAnyOrder(
+            "smtpendpoints:get",
+            "smtpendpoints:list",
+            "smtpendpoints:watch",
+            "smtpendpoints/status:patch");
+  }
+
   private static String leaseName(List<JsonNode> docs) {
     return env(
         only(docs, "Deployment").at("/spec/template/spec/containers/0"), "SMTP_REACH_LEASE_NAME");
