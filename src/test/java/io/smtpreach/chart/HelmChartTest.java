@@ -179,6 +179,23 @@ class HelmChartTest {
             "smtpendpoints/status:patch");
   }
 
+  @Test
+  void theBuiltInViewEditAndAdminRolesCoverSmtpEndpoints() throws IOException {
+    List<JsonNode> docs = docs(Helm.template());
+    JsonNode view = aggregatedTo(docs, "view");
+    assertThat(view.at("/rules/0/resources").toString())
+        .contains("\"smtpendpoints\"", "smtpendpoints/status");
+    assertThat(view.at("/rules/0/verbs").toString()).isEqualTo("[\"get\",\"list\",\"watch\"]");
+    for (String role : List.of("edit", "admin")) {
+      JsonNode r = aggregatedTo(docs, role);
+      assertThat(r.at("/rules/0/resources").toString()).isEqualTo("[\"smtpendpoints\"]");
+      assertThat(r.at("/rules/0/verbs").toString())
+          .contains("\"create\"", "\"update\"", "\"patch\"", "\"delete\"");
+    }
+    assertThat(docs(Helm.template("rbac.aggregateToBuiltInRoles=false")))
+        .noneMatch(d -> d.at("/metadata/labels").toString().contains("aggregate-to-"));
+  }
+
   private static String leaseName(List<JsonNode> docs) {
     return env(
         only(docs, "Deployment").at("/spec/template/spec/containers/0"), "SMTP_REACH_LEASE_NAME");
@@ -186,6 +203,22 @@ class HelmChartTest {
 
   private static String fullname(List<JsonNode> docs) {
     return name(only(docs, "Deployment"));
+  }
+
+  private static JsonNode aggregatedTo(List<JsonNode> docs, String role) {
+    List<JsonNode> found =
+        docs.stream()
+            .filter(d -> kind(d).equals("ClusterRole"))
+            .filter(
+                d ->
+                    "true"
+                        .equals(
+                            d.at("/metadata/labels")
+                                .path("rbac.authorization.k8s.io/aggregate-to-" + role)
+                                .asText()))
+            .toList();
+    assertThat(found).as("a ClusterRole aggregated to " + role).hasSize(1);
+    return found.get(0);
   }
 
   @Test
