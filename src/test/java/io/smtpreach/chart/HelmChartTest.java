@@ -105,7 +105,7 @@ class HelmChartTest {
     JsonNode monitor = only(docs, "ServiceMonitor");
     assertThat(monitor.at("/metadata/labels/release").asText()).isEqualTo("kps");
     assertThat(monitor.at("/spec/endpoints/0/path").asText()).isEqualTo("/q/metrics");
-    assertThat(monitor.at("/spec/jobLabel").asText()).isEqualTo("app.kubernetes.io/name");
+    assertThat(monitor.at("/spec/jobLabel").asText()).isEqualTo("app.kubernetes.io/part-of");
     assertThat(monitor.at("/spec/endpoints/0/honorLabels").asBoolean())
         .as("the series' own namespace and endpoint win over Prometheus Operator's target labels")
         .isTrue();
@@ -194,6 +194,120 @@ class HelmChartTest {
     }
     assertThat(docs(Helm.template("rbac.aggregateToBuiltInRoles=false")))
         .noneMatch(d -> d.at("/metadata/labels").toString().contains("aggregate-to-"));
+  }
+
+  @Test
+  void securityContextsAreOverridableAndDefaultToTheHardenedOnes() throws IOException {
+    JsonNode pod =
+        only(
+                docs(
+                    Helm.template(
+                        "podSecurityContext.runAsUser=1000",
+                        "podSecurityContext.fsGroup=2000",
+                        "securityContext.readOnlyRootFilesystem=false")),
+                "Deployment")
+            .at("/spec/template/spec");
+    assertThat(pod.at("/securityContext/runAsUser").asInt()).isEqualTo(1000);
+    assertThat(pod.at("/securityContext/fsGroup").asInt()).isEqualTo(2000);
+    assertThat(pod.at("/securityContext/runAsNonRoot").asBoolean()).isTrue();
+    JsonNode c = pod.at("/containers/0/securityContext");
+    assertThat(c.at("/readOnlyRootFilesystem").asBoolean()).isFalse();
+    assertThat(c.at("/capabilities/drop/0").asText()).isEqualTo("ALL");
+  }
+
+  @Test
+  void globalValuesOfAParentChartAreAccepted() {
+    var r =
+        Helm.run(
+            "template", "x", Helm.CHART.toString(), "--set", "global.imageRegistry=registry.corp");
+    assertThat(r.exitCode()).as(r.output()).isZero();
+  }
+
+  @Test
+  void nameOverridesNameEverythingAndTheMetricsJobStaysSmtpReach() throws IOException {
+    List<JsonNode> full = docs(Helm.template("fullnameOverride=mail-probe"));
+    assertThat(name(only(full, "Deployment"))).isEqualTo("mail-probe");
+    assertThat(named(full, "ClusterRoleBinding", "mail-probe").at("/roleRef/name").asText())
+        .isEqualTo("mail-probe");
+    assertThat(named(full, "ServiceAccount", "mail-probe")).isNotNull();
+    assertThat(leaseName(full)).isEqualTo("mail-probe-operator");
+
+    List<JsonNode> renamed =
+        docs(Helm.template("nameOverride=relay-check", "serviceMonitor.enabled=true"));
+    JsonNode deployment = only(renamed, "Deployment");
+    assertThat(name(deployment)).isEqualTo("smtp-reach-relay-check");
+    assertThat(deployment.at("/spec/selector/matchLabels/app.kubernetes.io~1name").asText())
+        .isEqualTo("relay-check");
+    String jobLabel = only(renamed, "ServiceMonitor").at("/spec/jobLabel").asText();
+    assertThat(only(renamed, "Service").at("/metadata/labels").get(jobLabel).asText())
+        .as("the alerts look for job smtp-reach, whatever the chart is called")
+        .isEqualTo("smtp-reach");
+  }
+
+  @Test
+  void anImageDigestWinsOverTheTag() throws IOException {
+    String digest = "sha256:" + "0123456789abcdef".repeat(4);
+    JsonNode c =
+        only(docs(Helm.template("image.tag=9.9.9", "image.digest=" + digest)), "Deployment")
+            .at("/spec/template/spec/containers/0");
+    assertThat(c.at("/image").asText()).isEqualTo("ghcr.io/smtp-reach/smtp-reach@" + digest);
+    assertThat(env(c, "SMTP_REACH_PROBE_IMAGE"))
+        .as("probe pods run the same image")
+        .isEqualTo("ghcr.io/smtp-reach/smtp-reach@" + digest);
+    var bad = Helm.run("template", "x", Helm.CHART.toString(), "--set", "image.digest=latest");
+    assertThat(bad.exitCode()).isNotZero();
+    assertThat(bad.output()).contains("/image/digest");
+  }
+
+  @Test
+  void theNotesCommandsWorkAsPrinted() throws IOException {
+    List<String> raw = notes("service.port=9090").lines().toList();
+    int heredoc = indexOf(raw, l -> l.contains("<<"));
+    assertThat(raw.get(heredoc)).startsWith("kubectl apply -f - <<'EOF'");
+    assertThat(raw.subList(heredoc + 1, raw.size()))
+        .as("the shell ends a here-document only at its delimiter alone at the start of a line")
+        .contains("EOF");
+    List<String> lines = raw.stream().map(String::strip).toList();
+    String forward =
+        lines.stream().filter(l -> l.contains("port-forward")).findFirst().orElseThrow();
+    assertThat(forward)
+        .as("port-forward runs until stopped: nothing chained after it would ever run")
+        .doesNotContain("&&", ";", "|")
+        .endsWith("svc/smtp-reach 8080:9090");
+    assertThat(lines)
+        .as("the metrics are fetched by a command of its own")
+        .anyMatch(l -> l.startsWith("curl ") && l.contains("localhost:8080/q/metrics"));
+  }
+
+  private static int indexOf(List<String> lines, java.util.function.Predicate<String> p) {
+    for (int i = 0; i < lines.size(); i++) {
+      if (p.test(lines.get(i))) {
+        return i;
+      }
+    }
+    throw new AssertionError("no such line in " + lines);
+  }
+
+  /** NOTES.txt as {@code helm install} prints it, rendered with no cluster. */
+  private static String notes(String... sets) throws IOException {
+    Path chart = Files.createTempDirectory("smtp-reach-notes").resolve("smtp-reach");
+    try (var files = Files.walk(Helm.CHART)) {
+      for (Path f : files.toList()) {
+        Path to = chart.resolve(Helm.CHART.relativize(f).toString());
+        if (Files.isDirectory(f)) {
+          Files.createDirectories(to);
+        } else {
+          Files.copy(f, to);
+        }
+      }
+    }
+    Files.copy(chart.resolve("templates/NOTES.txt"), chart.resolve("files/notes-under-test.txt"));
+    Files.writeString(
+        chart.resolve("templates/notes-under-test.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: notes-under-test}\n"
+            + "data: {notes: {{ tpl (.Files.Get \"files/notes-under-test.txt\") . | toJson }}}\n");
+    List<JsonNode> docs = docs(Helm.templateRelease("smtp-reach", chart, sets));
+    return named(docs, "ConfigMap", "notes-under-test").at("/data/notes").asText();
   }
 
   private static String leaseName(List<JsonNode> docs) {
