@@ -25,6 +25,13 @@ public interface OperatorConfig {
   @WithDefault("ghcr.io/smtp-reach/smtp-reach:0.1.0")
   String probeImage();
 
+  /**
+   * Secrets probe pods pull their image with (names, comma-separated): with a private registry,
+   * without them every round ends {@code ImagePullFailed}. A pod names Secrets of its own
+   * namespace, so each must exist in every namespace with endpoints.
+   */
+  Optional<List<String>> probeImagePullSecrets();
+
   /** Resources of probe containers that set none. */
   ProbeResources probeResources();
 
@@ -53,6 +60,13 @@ public interface OperatorConfig {
   /** Added to the probe's own deadline for the process's start and exit. */
   @WithDefault("30s")
   Duration probeStartAllowance();
+
+  /**
+   * The leader-election Lease's name: replicas that share it elect one leader, so each deployment
+   * needs its own (the chart names it after the release).
+   */
+  @WithDefault("smtp-reach-operator")
+  String leaseName();
 
   /**
    * Where the leader-election Lease lives; by default the namespace the operator runs in (the

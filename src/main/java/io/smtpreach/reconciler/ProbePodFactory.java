@@ -4,6 +4,7 @@ import static io.smtpreach.reconciler.ProbeSettings.RESULT_FILE;
 
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.EnvVarBuilder;
+import io.fabric8.kubernetes.api.model.LocalObjectReference;
 import io.fabric8.kubernetes.api.model.OwnerReference;
 import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -111,6 +112,7 @@ public final class ProbePodFactory {
         .withTerminationGracePeriodSeconds(5L)
         .withNodeSelector(nodeSelector.isEmpty() ? null : nodeSelector)
         .withTolerations(probe == null ? null : probe.tolerations)
+        .withImagePullSecrets(imagePullSecrets())
         .withNewSecurityContext()
         .withRunAsNonRoot(true)
         .withRunAsUser(PROBE_UID)
@@ -182,6 +184,17 @@ public final class ProbePodFactory {
         .endContainer()
         .endSpec()
         .build();
+  }
+
+  /** The configured pull secrets; none named (null) without any, as the API server would keep. */
+  private List<LocalObjectReference> imagePullSecrets() {
+    List<LocalObjectReference> refs =
+        config.probeImagePullSecrets().orElse(List.of()).stream()
+            .map(String::strip)
+            .filter(name -> !name.isEmpty())
+            .map(LocalObjectReference::new)
+            .toList();
+    return refs.isEmpty() ? null : refs;
   }
 
   /**

@@ -19,7 +19,6 @@ import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
-import io.quarkiverse.operatorsdk.annotations.RBACRule;
 import io.smtpreach.api.RoundStatus;
 import io.smtpreach.api.SmtpEndpoint;
 import io.smtpreach.api.SmtpEndpointStatus;
@@ -60,18 +59,8 @@ import org.jboss.logging.Logger;
             onUpdateFilter = ProbeTriggerFilter.class,
             itemStore = WithoutManagedFields.class),
     generationAwareEventProcessing = false) // probe-now is an annotation: no new generation
-@RBACRule(
-    apiGroups = "",
-    resources = "pods",
-    verbs = {"get", "list", "watch", "create", "delete"})
-@RBACRule(
-    apiGroups = "",
-    resources = "events",
-    verbs = {"create"})
-@RBACRule(
-    apiGroups = "",
-    resources = "nodes",
-    verbs = {"get", "list", "watch"})
+// Its RBAC (read endpoints, patch their status, pods, events, nodes) is in application.properties:
+// the operator SDK's generation would grant every verb on SmtpEndpoints.
 public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
   public static final String NAME = "smtpendpoint";
   private static final Logger LOG = Logger.getLogger(SmtpEndpointReconciler.class);

@@ -37,9 +37,13 @@ final class Helm {
 
   /** {@code helm template smtp-reach CHART -n smtp-reach-system --set ...}; fails on error. */
   static String template(String... sets) {
+    return templateRelease("smtp-reach", CHART, sets);
+  }
+
+  /** {@code helm template RELEASE CHART -n smtp-reach-system --set ...}; fails on error. */
+  static String templateRelease(String release, Path chart, String... sets) {
     List<String> args =
-        new ArrayList<>(
-            List.of("template", "smtp-reach", CHART.toString(), "--namespace", NAMESPACE));
+        new ArrayList<>(List.of("template", release, chart.toString(), "--namespace", NAMESPACE));
     for (String s : sets) {
       args.add("--set");
       args.add(s);

@@ -105,7 +105,7 @@ class HelmChartTest {
     JsonNode monitor = only(docs, "ServiceMonitor");
     assertThat(monitor.at("/metadata/labels/release").asText()).isEqualTo("kps");
     assertThat(monitor.at("/spec/endpoints/0/path").asText()).isEqualTo("/q/metrics");
-    assertThat(monitor.at("/spec/jobLabel").asText()).isEqualTo("app.kubernetes.io/name");
+    assertThat(monitor.at("/spec/jobLabel").asText()).isEqualTo("app.kubernetes.io/part-of");
     assertThat(monitor.at("/spec/endpoints/0/honorLabels").asBoolean())
         .as("the series' own namespace and endpoint win over Prometheus Operator's target labels")
         .isTrue();
@@ -114,6 +114,225 @@ class HelmChartTest {
     JsonNode shipped =
         YAML.readTree(ROOT.resolve("deploy/prometheus/smtp-reach-rules.yaml").toFile());
     assertThat(rule.at("/spec/groups")).isEqualTo(shipped.get("groups"));
+  }
+
+  @Test
+  void theChartsPullSecretsReachTheProbePods() throws IOException {
+    JsonNode pod =
+        only(
+                docs(
+                    Helm.template(
+                        "imagePullSecrets[0].name=registry-a",
+                        "imagePullSecrets[1].name=registry-b")),
+                "Deployment")
+            .at("/spec/template/spec");
+    assertThat(pod.at("/imagePullSecrets/1/name").asText()).isEqualTo("registry-b");
+    assertThat(env(pod.at("/containers/0"), "SMTP_REACH_PROBE_IMAGE_PULL_SECRETS"))
+        .isEqualTo("registry-a,registry-b");
+    assertThat(
+            env(
+                only(docs(Helm.template()), "Deployment").at("/spec/template/spec/containers/0"),
+                "SMTP_REACH_PROBE_IMAGE_PULL_SECRETS"))
+        .isNull();
+  }
+
+  @Test
+  void twoReleasesInOneNamespaceHoldLeasesOfTheirOwn() throws IOException {
+    List<JsonNode> a = docs(Helm.templateRelease("mail-a", Helm.CHART));
+    List<JsonNode> b = docs(Helm.templateRelease("mail-b", Helm.CHART));
+    String leaseA = leaseName(a);
+    String leaseB = leaseName(b);
+    assertThat(leaseA).isEqualTo("mail-a-smtp-reach-operator");
+    assertThat(leaseB).isEqualTo("mail-b-smtp-reach-operator");
+    assertThat(leaseName(docs(Helm.template())))
+        .as(
+            "the release named like the chart keeps the Lease it had, so an upgrade never elects two")
+        .isEqualTo("smtp-reach-operator");
+    for (List<JsonNode> release : List.of(a, b)) {
+      for (JsonNode rule :
+          named(release, "Role", fullname(release) + "-leader-election").get("rules")) {
+        if (rule.get("resources").toString().contains("leases") && rule.has("resourceNames")) {
+          assertThat(rule.get("resourceNames").toString()).contains(leaseName(release));
+        }
+      }
+    }
+  }
+
+  @Test
+  void theOperatorMayOnlyReadSmtpEndpointsAndPatchTheirStatus() throws IOException {
+    List<String> grants = new ArrayList<>();
+    for (JsonNode rule : named(docs(Helm.template()), "ClusterRole", "smtp-reach").get("rules")) {
+      if (rule.get("apiGroups").toString().contains("smtpreach.io")) {
+        for (JsonNode res : rule.get("resources")) {
+          for (JsonNode verb : rule.get("verbs")) {
+            grants.add(res.asText() + ":" + verb.asText());
+          }
+        }
+      }
+    }
+    assertThat(grants)
+        .as("the reconciler reads endpoints, server-side applies their status, has no finalizer")
+        .containsExactlyInAnyOrder(
+            "smtpendpoints:get",
+            "smtpendpoints:list",
+            "smtpendpoints:watch",
+            "smtpendpoints/status:patch");
+  }
+
+  @Test
+  void theBuiltInViewEditAndAdminRolesCoverSmtpEndpoints() throws IOException {
+    List<JsonNode> docs = docs(Helm.template());
+    JsonNode view = aggregatedTo(docs, "view");
+    assertThat(view.at("/rules/0/resources").toString())
+        .contains("\"smtpendpoints\"", "smtpendpoints/status");
+    assertThat(view.at("/rules/0/verbs").toString()).isEqualTo("[\"get\",\"list\",\"watch\"]");
+    for (String role : List.of("edit", "admin")) {
+      JsonNode r = aggregatedTo(docs, role);
+      assertThat(r.at("/rules/0/resources").toString()).isEqualTo("[\"smtpendpoints\"]");
+      assertThat(r.at("/rules/0/verbs").toString())
+          .contains("\"create\"", "\"update\"", "\"patch\"", "\"delete\"");
+    }
+    assertThat(docs(Helm.template("rbac.aggregateToBuiltInRoles=false")))
+        .noneMatch(d -> d.at("/metadata/labels").toString().contains("aggregate-to-"));
+  }
+
+  @Test
+  void securityContextsAreOverridableAndDefaultToTheHardenedOnes() throws IOException {
+    JsonNode pod =
+        only(
+                docs(
+                    Helm.template(
+                        "podSecurityContext.runAsUser=1000",
+                        "podSecurityContext.fsGroup=2000",
+                        "securityContext.readOnlyRootFilesystem=false")),
+                "Deployment")
+            .at("/spec/template/spec");
+    assertThat(pod.at("/securityContext/runAsUser").asInt()).isEqualTo(1000);
+    assertThat(pod.at("/securityContext/fsGroup").asInt()).isEqualTo(2000);
+    assertThat(pod.at("/securityContext/runAsNonRoot").asBoolean()).isTrue();
+    JsonNode c = pod.at("/containers/0/securityContext");
+    assertThat(c.at("/readOnlyRootFilesystem").asBoolean()).isFalse();
+    assertThat(c.at("/capabilities/drop/0").asText()).isEqualTo("ALL");
+  }
+
+  @Test
+  void globalValuesOfAParentChartAreAccepted() {
+    var r =
+        Helm.run(
+            "template", "x", Helm.CHART.toString(), "--set", "global.imageRegistry=registry.corp");
+    assertThat(r.exitCode()).as(r.output()).isZero();
+  }
+
+  @Test
+  void nameOverridesNameEverythingAndTheMetricsJobStaysSmtpReach() throws IOException {
+    List<JsonNode> full = docs(Helm.template("fullnameOverride=mail-probe"));
+    assertThat(name(only(full, "Deployment"))).isEqualTo("mail-probe");
+    assertThat(named(full, "ClusterRoleBinding", "mail-probe").at("/roleRef/name").asText())
+        .isEqualTo("mail-probe");
+    assertThat(named(full, "ServiceAccount", "mail-probe")).isNotNull();
+    assertThat(leaseName(full)).isEqualTo("mail-probe-operator");
+
+    List<JsonNode> renamed =
+        docs(Helm.template("nameOverride=relay-check", "serviceMonitor.enabled=true"));
+    JsonNode deployment = only(renamed, "Deployment");
+    assertThat(name(deployment)).isEqualTo("smtp-reach-relay-check");
+    assertThat(deployment.at("/spec/selector/matchLabels/app.kubernetes.io~1name").asText())
+        .isEqualTo("relay-check");
+    String jobLabel = only(renamed, "ServiceMonitor").at("/spec/jobLabel").asText();
+    assertThat(only(renamed, "Service").at("/metadata/labels").get(jobLabel).asText())
+        .as("the alerts look for job smtp-reach, whatever the chart is called")
+        .isEqualTo("smtp-reach");
+  }
+
+  @Test
+  void anImageDigestWinsOverTheTag() throws IOException {
+    String digest = "sha256:" + "0123456789abcdef".repeat(4);
+    JsonNode c =
+        only(docs(Helm.template("image.tag=9.9.9", "image.digest=" + digest)), "Deployment")
+            .at("/spec/template/spec/containers/0");
+    assertThat(c.at("/image").asText()).isEqualTo("ghcr.io/smtp-reach/smtp-reach@" + digest);
+    assertThat(env(c, "SMTP_REACH_PROBE_IMAGE"))
+        .as("probe pods run the same image")
+        .isEqualTo("ghcr.io/smtp-reach/smtp-reach@" + digest);
+    var bad = Helm.run("template", "x", Helm.CHART.toString(), "--set", "image.digest=latest");
+    assertThat(bad.exitCode()).isNotZero();
+    assertThat(bad.output()).contains("/image/digest");
+  }
+
+  @Test
+  void theNotesCommandsWorkAsPrinted() throws IOException {
+    List<String> raw = notes("service.port=9090").lines().toList();
+    int heredoc = indexOf(raw, l -> l.contains("<<"));
+    assertThat(raw.get(heredoc)).startsWith("kubectl apply -f - <<'EOF'");
+    assertThat(raw.subList(heredoc + 1, raw.size()))
+        .as("the shell ends a here-document only at its delimiter alone at the start of a line")
+        .contains("EOF");
+    List<String> lines = raw.stream().map(String::strip).toList();
+    String forward =
+        lines.stream().filter(l -> l.contains("port-forward")).findFirst().orElseThrow();
+    assertThat(forward)
+        .as("port-forward runs until stopped: nothing chained after it would ever run")
+        .doesNotContain("&&", ";", "|")
+        .endsWith("svc/smtp-reach 8080:9090");
+    assertThat(lines)
+        .as("the metrics are fetched by a command of its own")
+        .anyMatch(l -> l.startsWith("curl ") && l.contains("localhost:8080/q/metrics"));
+  }
+
+  private static int indexOf(List<String> lines, java.util.function.Predicate<String> p) {
+    for (int i = 0; i < lines.size(); i++) {
+      if (p.test(lines.get(i))) {
+        return i;
+      }
+    }
+    throw new AssertionError("no such line in " + lines);
+  }
+
+  /** NOTES.txt as {@code helm install} prints it, rendered with no cluster. */
+  private static String notes(String... sets) throws IOException {
+    Path chart = Files.createTempDirectory("smtp-reach-notes").resolve("smtp-reach");
+    try (var files = Files.walk(Helm.CHART)) {
+      for (Path f : files.toList()) {
+        Path to = chart.resolve(Helm.CHART.relativize(f).toString());
+        if (Files.isDirectory(f)) {
+          Files.createDirectories(to);
+        } else {
+          Files.copy(f, to);
+        }
+      }
+    }
+    Files.copy(chart.resolve("templates/NOTES.txt"), chart.resolve("files/notes-under-test.txt"));
+    Files.writeString(
+        chart.resolve("templates/notes-under-test.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: notes-under-test}\n"
+            + "data: {notes: {{ tpl (.Files.Get \"files/notes-under-test.txt\") . | toJson }}}\n");
+    List<JsonNode> docs = docs(Helm.templateRelease("smtp-reach", chart, sets));
+    return named(docs, "ConfigMap", "notes-under-test").at("/data/notes").asText();
+  }
+
+  private static String leaseName(List<JsonNode> docs) {
+    return env(
+        only(docs, "Deployment").at("/spec/template/spec/containers/0"), "SMTP_REACH_LEASE_NAME");
+  }
+
+  private static String fullname(List<JsonNode> docs) {
+    return name(only(docs, "Deployment"));
+  }
+
+  private static JsonNode aggregatedTo(List<JsonNode> docs, String role) {
+    List<JsonNode> found =
+        docs.stream()
+            .filter(d -> kind(d).equals("ClusterRole"))
+            .filter(
+                d ->
+                    "true"
+                        .equals(
+                            d.at("/metadata/labels")
+                                .path("rbac.authorization.k8s.io/aggregate-to-" + role)
+                                .asText()))
+            .toList();
+    assertThat(found).as("a ClusterRole aggregated to " + role).hasSize(1);
+    return found.get(0);
   }
 
   @Test

@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.fabric8.kubernetes.api.model.ConfigMapKeySelector;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.LocalObjectReference;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.smtpreach.api.AuthSpec;
@@ -20,6 +21,7 @@ import io.smtpreach.api.SmtpEndpointSpec;
 import io.smtpreach.api.TlsMode;
 import io.smtpreach.api.TlsSpec;
 import io.smtpreach.cli.Main;
+import io.smtpreach.config.OperatorConfig;
 import io.smtpreach.peers.FaultServer;
 import io.smtpreach.probe.BatchCodec;
 import io.smtpreach.probe.Reason;
@@ -29,12 +31,14 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import org.junit.jupiter.api.Test;
 
 /** The probe pod: locked down, credentials by reference only, the spec as command arguments. */
 class ProbePodFactoryTest {
+  private static final ProbeSource ANY = new ProbeSource("any", Map.of());
   private final ProbePodFactory factory = new ProbePodFactory(TestOperatorConfig.DEFAULTS);
 
   @Test
@@ -75,6 +79,27 @@ class ProbePodFactoryTest {
         .startsWith("batch", "--result-file", "/dev/termination-log", "--")
         .contains("--port=587:starttls:reachable", "--port=25:auto:any")
         .endsWith("--", "smtp.example.com");
+  }
+
+  @Test
+  void probePodsPullTheirImageWithTheConfiguredSecrets() {
+    OperatorConfig privateRegistry =
+        new TestOperatorConfig() {
+          @Override
+          public Optional<List<String>> probeImagePullSecrets() {
+            return Optional.of(List.of("registry-a", "registry-b"));
+          }
+        };
+    Pod pod =
+        new ProbePodFactory(privateRegistry)
+            .build(List.of(member(endpoint(new SmtpEndpointSpec()), "abc123")), ANY);
+
+    assertThat(pod.getSpec().getImagePullSecrets())
+        .extracting(LocalObjectReference::getName)
+        .containsExactly("registry-a", "registry-b");
+    assertThat(build(endpoint(new SmtpEndpointSpec())).getSpec().getImagePullSecrets())
+        .as("none configured: none named")
+        .isNullOrEmpty();
   }
 
   @Test
@@ -308,7 +333,7 @@ class ProbePodFactoryTest {
   }
 
   private Pod build(SmtpEndpoint ep) {
-    return factory.build(List.of(member(ep, "abc123")), new ProbeSource("any", Map.of()));
+    return factory.build(List.of(member(ep, "abc123")), ANY);
   }
 
   private static ProbePodFactory.Member member(SmtpEndpoint ep, String round) {

@@ -5,7 +5,7 @@ import java.time.Duration;
 import java.util.Optional;
 
 /** The operator's documented defaults, without booting Quarkus. */
-final class TestOperatorConfig implements OperatorConfig {
+class TestOperatorConfig implements OperatorConfig {
   static final OperatorConfig DEFAULTS = new TestOperatorConfig();
 
   @Override
@@ -26,6 +26,11 @@ final class TestOperatorConfig implements OperatorConfig {
   @Override
   public String probeImage() {
     return "ghcr.io/smtp-reach/smtp-reach:test";
+  }
+
+  @Override
+  public Optional<java.util.List<String>> probeImagePullSecrets() {
+    return Optional.empty();
   }
 
   @Override
@@ -71,6 +76,11 @@ final class TestOperatorConfig implements OperatorConfig {
   @Override
   public Duration probeStartAllowance() {
     return Duration.ofSeconds(30);
+  }
+
+  @Override
+  public String leaseName() {
+    return "smtp-reach-operator";
   }
 
   @Override
