@@ -12,6 +12,7 @@ import io.smtpreach.probe.TlsVersion;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.InetSocketAddress;
+import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -258,7 +259,7 @@ public final class ProbeCommand implements Callable<Integer> {
   }
 
   /** Probes as the options say; a usage error is a ParameterException. */
-  ProbeReport report() throws IOException {
+  ProbeReport report() {
     Plan plan = plan();
     try {
       return plan.run();
@@ -268,7 +269,7 @@ public final class ProbeCommand implements Callable<Integer> {
   }
 
   /** The parsed options, checked and detached from this command: a batch probes them at once. */
-  Plan plan() throws IOException {
+  Plan plan() {
     ProbeOptions options = options();
     List<String> given = value("--port");
     List<String> ports = given == null ? List.of() : given;
@@ -326,8 +327,9 @@ public final class ProbeCommand implements Callable<Integer> {
     return out;
   }
 
-  private ProbeOptions options() throws IOException {
-    Path caFile = path("--ca-file");
+  private ProbeOptions options() {
+    Path caFile = readableFile("--ca-file", "CA");
+    Path passwordFile = readableFile("--auth-password-file", "password");
     ProbeOptions.Builder b =
         ProbeOptions.builder()
             .connectTimeout(duration("--connect-timeout"))
@@ -348,9 +350,6 @@ public final class ProbeCommand implements Callable<Integer> {
     if (dnsServer != null) {
       b.dnsServer(parse(() -> dnsServer(dnsServer)));
     }
-    if (caFile != null && !Files.isReadable(caFile)) {
-      throw new ParameterException(spec.commandLine(), "cannot read CA file " + caFile);
-    }
     String authUser = value("--auth-user");
     String user = authUser != null ? authUser : environment.get(ENV_USERNAME);
     if (user != null && !user.isEmpty()) {
@@ -363,11 +362,8 @@ public final class ProbeCommand implements Callable<Integer> {
       if ((label == null || label.isBlank()) && authUser == null) {
         label = "$" + ENV_USERNAME;
       }
-      Path passwordFile = path("--auth-password-file");
       String password =
-          passwordFile != null
-              ? Files.readString(passwordFile, StandardCharsets.UTF_8).strip()
-              : environment.get(ENV_PASSWORD);
+          passwordFile != null ? readPassword(passwordFile) : environment.get(ENV_PASSWORD);
       if (password == null) {
         throw new ParameterException(
             spec.commandLine(),
@@ -379,6 +375,42 @@ public final class ProbeCommand implements Callable<Integer> {
               : new Credentials(user, password, label));
     }
     return b.build();
+  }
+
+  /**
+   * The file an option names, checked before anything is probed: whichever option names it, a file
+   * that cannot be read is a usage error, said in one shape ({@code cannot read CA file F: why}).
+   */
+  private Path readableFile(String option, String what) {
+    Path file = path(option);
+    if (file == null) {
+      return null;
+    }
+    String why =
+        Files.isDirectory(file)
+            ? "is a directory"
+            : !Files.exists(file)
+                ? "no such file"
+                : !Files.isReadable(file) ? "permission denied" : null;
+    if (why != null) {
+      throw unreadable(what, file, why);
+    }
+    return file;
+  }
+
+  private String readPassword(Path file) {
+    try {
+      return Files.readString(file, StandardCharsets.UTF_8).strip();
+    } catch (CharacterCodingException e) {
+      throw unreadable("password", file, "not UTF-8 text");
+    } catch (IOException e) {
+      throw unreadable("password", file, String.valueOf(e.getMessage()));
+    }
+  }
+
+  private ParameterException unreadable(String what, Path file, String why) {
+    return new ParameterException(
+        spec.commandLine(), "cannot read " + what + " file " + file + ": " + why);
   }
 
   private Duration duration(String option) {

@@ -89,6 +89,40 @@ class ProbeCommandTest {
   }
 
   @Test
+  void anUnreadablePasswordFileIsAUsageErrorAsAnUnreadableCaFileIs() throws Exception {
+    Path directory = Files.createDirectory(tmp.resolve("a-directory"));
+    String port = closedPort() + ":starttls";
+    for (String file : List.of("/nonexistent/secret", directory.toString())) {
+      Run password =
+          smtpReach(
+              Map.of(),
+              "probe",
+              "127.0.0.1",
+              "-p",
+              port,
+              "--auth-user",
+              "alice",
+              "--auth-password-file",
+              file);
+      Run ca = smtpReach(Map.of(), "probe", "127.0.0.1", "-p", port, "--ca-file", file);
+
+      assertThat(password.exitCode()).as("password file " + file).isEqualTo(ExitCodes.USAGE);
+      assertThat(ca.exitCode()).as("CA file " + file).isEqualTo(ExitCodes.USAGE);
+      String why = file.startsWith("/nonexistent") ? "no such file" : "is a directory";
+      assertThat(password.stderr())
+          .isEqualTo(usageError("cannot read password file " + file + ": " + why));
+      assertThat(ca.stderr()).isEqualTo(usageError("cannot read CA file " + file + ": " + why));
+      assertThat(password.stdout()).isEmpty();
+      assertThat(ca.stdout()).isEmpty();
+    }
+  }
+
+  /** What the command prints on stderr for a usage error. */
+  private static String usageError(String message) {
+    return "smtp-reach: " + message + "\nTry 'smtp-reach probe --help'.\n";
+  }
+
+  @Test
   void anAtFileIsAnArgumentNeverAFilesContent() throws Exception {
     Path environ = tmp.resolve("environ");
     Files.writeString(environ, "SMTP_REACH_AUTH_PASSWORD=hunter2-from-the-file --insecure\n");
