@@ -110,20 +110,20 @@ public final class ProbeCommand implements Callable<Integer> {
             "--connect-timeout",
             "DURATION",
             "TCP connect deadline; a timeout means silently dropped (default ${DEFAULT-VALUE}).",
-            "5s"));
+            ProbeOptions.DEFAULT_CONNECT_TIMEOUT));
     spec.addOption(
         option(
             "--read-timeout",
             "DURATION",
             "How long to wait for the server's next bytes (default ${DEFAULT-VALUE}).",
-            "10s"));
+            ProbeOptions.DEFAULT_READ_TIMEOUT));
     spec.addOption(
         option(
             "--timeout",
             "DURATION",
             "Deadline for each port's whole dialogue, DNS included; it ends the dialogue"
-                + " whatever the server does (default ${DEFAULT-VALUE}).",
-            "30s"));
+                + " whatever the server does (default ${DEFAULT-VALUE}, as the operator's).",
+            ProbeOptions.DEFAULT_TIMEOUT));
     spec.addOption(
         option(
             "--dns-timeout",
