@@ -9,6 +9,7 @@ import io.smtpreach.probe.ProbeTarget;
 import io.smtpreach.probe.ReportCodec;
 import io.smtpreach.probe.SmtpProber;
 import io.smtpreach.probe.TlsVersion;
+import io.smtpreach.probe.TranscriptListener;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.InetSocketAddress;
@@ -100,6 +101,12 @@ public final class ProbeCommand implements Callable<Integer> {
                     + " 25:auto:blocked")
             .build());
     spec.addOption(flagOption("--json", "Print the versioned JSON report instead of a table."));
+    spec.addOption(
+        flagOption(
+            "Print each SMTP dialogue on stderr as it happens (-> sent, <- received, ~> <~"
+                + " inside TLS), the credential masked.",
+            "-v",
+            "--verbose"));
     spec.addOption(
         option(
             "--result-file",
@@ -218,7 +225,11 @@ public final class ProbeCommand implements Callable<Integer> {
   }
 
   private static OptionSpec flagOption(String name, String description) {
-    return OptionSpec.builder(name).type(boolean.class).description(description).build();
+    return flagOption(description, name, new String[0]);
+  }
+
+  private static OptionSpec flagOption(String description, String name, String... names) {
+    return OptionSpec.builder(name, names).type(boolean.class).description(description).build();
   }
 
   /** The value the last parse gave an option: its default, or null, when it was not given. */
@@ -261,8 +272,12 @@ public final class ProbeCommand implements Callable<Integer> {
   /** Probes as the options say; a usage error is a ParameterException. */
   ProbeReport report() {
     Plan plan = plan();
+    TranscriptListener transcript =
+        flag("--verbose")
+            ? new TranscriptPrinter(spec.commandLine().getErr(), plan.mx())
+            : TranscriptListener.NONE;
     try {
-      return plan.run();
+      return plan.run(transcript);
     } catch (IllegalArgumentException e) {
       throw new ParameterException(spec.commandLine(), e.getMessage());
     }
@@ -298,7 +313,16 @@ public final class ProbeCommand implements Callable<Integer> {
      * @throws IllegalArgumentException if the CA bundle cannot be read
      */
     ProbeReport run() {
-      try (SmtpProber prober = new SmtpProber(options)) {
+      return run(TranscriptListener.NONE);
+    }
+
+    /**
+     * As {@link #run()}, telling {@code transcript} every line of every dialogue.
+     *
+     * @throws IllegalArgumentException if the CA bundle cannot be read
+     */
+    ProbeReport run(TranscriptListener transcript) {
+      try (SmtpProber prober = new SmtpProber(options, transcript)) {
         if (!mx) {
           return prober.probe(subject, targets);
         }

@@ -217,6 +217,45 @@ class ProbeCommandTest {
     }
   }
 
+  @Test
+  void verboseShowsTheDialogueOnStderrWithTheCredentialMaskedAndStdoutStaysJson() throws Exception {
+    String user = "apikey-value-4b1d";
+    String password = "s3cret-never-printed";
+    Map<String, String> env =
+        Map.of(ProbeCommand.ENV_USERNAME, user, ProbeCommand.ENV_PASSWORD, password);
+    try (FaultServer server = authServer()) {
+      Run verbose = smtpReach(env, concat(authProbe(server), "-v", "--json"));
+      Run quiet = smtpReach(env, concat(authProbe(server), "--json"));
+
+      ProbeReport report = ReportCodec.decode(verbose.stdout().strip());
+      assertThat(report.results().get(0).reason()).isEqualTo(Reason.AUTH_FAILED);
+      String port = server.port() + "/StartTLS ";
+      assertThat(verbose.stderr())
+          .contains(
+              port + "=== connecting to 127.0.0.1 port " + server.port() + "\n",
+              port + "<-  220 fault.test ESMTP\n",
+              port + " -> EHLO smtp-reach.invalid\n",
+              port + "<-  250 AUTH PLAIN\n",
+              port + " -> STARTTLS\n",
+              port + "<-  220 go ahead\n",
+              port + "=== TLS started: TLSv1.3, ",
+              port + " ~> EHLO smtp-reach.invalid\n",
+              port + " ~> AUTH PLAIN [redacted]\n",
+              port + "<~  535 5.7.8 authentication failed\n",
+              port + " ~> QUIT\n");
+      for (String secret : List.of(user, password)) {
+        assertThat(verbose.stderr() + verbose.stdout())
+            .doesNotContain(secret)
+            .doesNotContain(java.util.Base64.getEncoder().encodeToString(secret.getBytes()));
+      }
+      assertThat(verbose.stderr())
+          .doesNotContain(
+              java.util.Base64.getEncoder()
+                  .encodeToString(("\0" + user + "\0" + password).getBytes()));
+      assertThat(quiet.stderr()).isEmpty();
+    }
+  }
+
   /** A server that offers AUTH PLAIN after STARTTLS with a certificate from tmp/ca.pem. */
   private FaultServer authServer() throws Exception {
     TestCertificates ca = TestCertificates.newCa("cli CA");
