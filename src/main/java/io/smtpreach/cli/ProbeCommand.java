@@ -18,10 +18,12 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Model.ArgGroupSpec;
 import picocli.CommandLine.Model.CommandSpec;
@@ -55,17 +57,7 @@ public final class ProbeCommand implements Callable<Integer> {
             "Default ports: 587 STARTTLS, 465 implicit TLS, 2525 STARTTLS, and 25 (STARTTLS if"
                 + " offered, not required to be reachable).")
         .exitCodeListHeading("%nExit codes:%n")
-        .exitCodeList(
-            new TreeMap<>( // in code order
-                Map.of(
-                    "0",
-                    "every port as expected",
-                    "1",
-                    "some port not as expected",
-                    "2",
-                    "usage error",
-                    "3",
-                    "the probe could not run")))
+        .exitCodeList(exitCodes())
         .footerHeading("%nEnvironment:%n")
         .footer(
             "  SMTP_REACH_AUTH_USERNAME, SMTP_REACH_AUTH_PASSWORD  credential for the AUTH check"
@@ -100,7 +92,23 @@ public final class ProbeCommand implements Callable<Integer> {
                 "EXPECT: reachable (default), blocked, any. E.g. -p 587:starttls -p"
                     + " 25:auto:blocked")
             .build());
-    spec.addOption(flagOption("--json", "Print the versioned JSON report instead of a table."));
+    spec.addOption(
+        OptionSpec.builder("-o", "--output")
+            .paramLabel("FORMAT")
+            .type(String.class)
+            .defaultValue("table")
+            .description(
+                "table (default), json (the versioned JSON report), or nagios (a status line with"
+                    + " perfdata, and the plugin API's exit codes).")
+            .build());
+    spec.addOption(flagOption("--json", "The same as --output json."));
+    spec.addOption(
+        option(
+            "--cert-warning-days",
+            "DAYS",
+            "With --output nagios, WARNING when a certificate has fewer days left (default"
+                + " ${DEFAULT-VALUE}).",
+            String.valueOf(NagiosRenderer.DEFAULT_CERT_WARNING_DAYS)));
     spec.addOption(
         flagOption(
             "Print each SMTP dialogue on stderr as it happens (-> sent, <- received, ~> <~"
@@ -200,6 +208,19 @@ public final class ProbeCommand implements Callable<Integer> {
             .build());
   }
 
+  private static Map<String, String> exitCodes() {
+    Map<String, String> codes = new LinkedHashMap<>(); // in code order
+    codes.put("0", "every port as expected");
+    codes.put("1", "some port not as expected");
+    codes.put("2", "usage error");
+    codes.put("3", "the probe could not run");
+    codes.put(
+        "0-3",
+        "with --output nagios: OK, WARNING (a certificate expires soon), CRITICAL (some port not"
+            + " as expected), UNKNOWN (the probe could not tell, could not run, or a usage error)");
+    return codes;
+  }
+
   /**
    * Arguments are data, whatever they look like: an endpoint's spec strings reach this command
    * line. No {@code @file} is read in their place (a probe pod's {@code /proc/self/environ} holds
@@ -249,8 +270,70 @@ public final class ProbeCommand implements Callable<Integer> {
   /** The environment; replaced in tests. */
   Map<String, String> environment = System.getenv();
 
+  /** What {@code --output} asks for. */
+  enum Output {
+    TABLE,
+    JSON,
+    NAGIOS
+  }
+
+  /** The output the options ask for; a usage error when they do not say one. */
+  Output output() {
+    String given = value("--output");
+    Output output =
+        switch (given == null ? "table" : given.toLowerCase(Locale.ROOT)) {
+          case "table" -> Output.TABLE;
+          case "json" -> Output.JSON;
+          case "nagios" -> Output.NAGIOS;
+          default ->
+              throw new ParameterException(
+                  spec.commandLine(),
+                  "unknown output '" + given + "' (expected table, json or nagios)");
+        };
+    if (flag("--json") && output != Output.JSON) {
+      if (spec.findOption("--output").originalStringValues().isEmpty()) {
+        return Output.JSON;
+      }
+      throw new ParameterException(
+          spec.commandLine(), "--json is --output json: it cannot go with --output " + given);
+    }
+    return output;
+  }
+
+  /**
+   * Whether this command's arguments ask for {@code --output nagios}, read leniently: a usage error
+   * exits UNKNOWN then, even one that stopped the parse before it reached {@code --output}.
+   */
+  static boolean asksForNagios(String... args) {
+    ProbeCommand lenient = new ProbeCommand();
+    lenient.spec.parser().collectErrors(true);
+    try {
+      new picocli.CommandLine(lenient.spec).parseArgs(args);
+    } catch (RuntimeException e) {
+      // What was read before the error is all there is to go by.
+    }
+    String given = lenient.value("--output");
+    return given != null && given.equalsIgnoreCase("nagios");
+  }
+
+  private int certWarningDays() {
+    String text = value("--cert-warning-days");
+    try {
+      int days = Integer.parseInt(text.strip());
+      if (days >= 0) {
+        return days;
+      }
+    } catch (NumberFormatException e) {
+      // said below
+    }
+    throw new ParameterException(
+        spec.commandLine(), "--cert-warning-days: '" + text + "' is not a number of days");
+  }
+
   @Override
   public Integer call() throws IOException {
+    Output output = output();
+    int certWarningDays = certWarningDays();
     ProbeReport report = report();
     Path resultFile = path("--result-file");
     if (resultFile != null) {
@@ -260,10 +343,15 @@ public final class ProbeCommand implements Callable<Integer> {
           StandardCharsets.UTF_8);
     }
     PrintWriter out = spec.commandLine().getOut();
-    if (flag("--json")) {
-      out.println(ReportCodec.encode(report));
-    } else {
-      out.print(new TableRenderer().render(report));
+    switch (output) {
+      case JSON -> out.println(ReportCodec.encode(report));
+      case NAGIOS -> {
+        NagiosRenderer nagios = new NagiosRenderer(Instant.now(), certWarningDays);
+        out.print(nagios.render(report));
+        out.flush();
+        return nagios.status(report).exitCode();
+      }
+      default -> out.print(new TableRenderer().render(report));
     }
     out.flush();
     return report.allAsExpected() ? ExitCodes.AS_EXPECTED : ExitCodes.NOT_AS_EXPECTED;
