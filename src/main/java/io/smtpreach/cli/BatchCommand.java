@@ -109,8 +109,6 @@ public final class BatchCommand implements Callable<Integer> {
       return pool.submit(() -> BatchCodec.Entry.probed(plan.run()));
     } catch (CommandLine.ParameterException e) {
       return CompletableFuture.completedFuture(BatchCodec.Entry.failed(e.getMessage()));
-    } catch (IOException e) {
-      return CompletableFuture.completedFuture(failed(e));
     }
   }
 

@@ -1,6 +1,10 @@
 package io.smtpreach.cli;
 
-/** The exit codes of {@code smtp-reach}, as documented in its help. */
+/**
+ * The exit codes of {@code smtp-reach}, as documented in its help. {@code probe --output nagios}
+ * exits with the Nagios plugin API's codes instead ({@link NagiosStatus}): there 2 is CRITICAL, so
+ * a usage error is 3, UNKNOWN.
+ */
 public final class ExitCodes {
   /** Every port as expected (reachable unless told otherwise). */
   public static final int AS_EXPECTED = 0;

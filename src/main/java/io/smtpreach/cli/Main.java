@@ -28,9 +28,13 @@ public final class Main {
     }
     // As the subcommands' own models say (ProbeCommand.dataOnly): the top level reads @files too.
     cli.setExpandAtFiles(false);
+    String[] all = args;
     cli.setExecutionExceptionHandler(
         (e, commandLine, parseResult) -> {
           commandLine.getErr().println("smtp-reach: " + e.getMessage());
+          if (asksForNagios(commandLine, all)) {
+            return unknown(commandLine, "the probe could not run: " + e.getMessage());
+          }
           return ExitCodes.PROBE_ERROR;
         });
     cli.setParameterExceptionHandler(
@@ -38,8 +42,30 @@ public final class Main {
           CommandLine c = e.getCommandLine();
           c.getErr().println("smtp-reach: " + e.getMessage());
           c.getErr().println("Try '" + c.getCommandSpec().qualifiedName() + " --help'.");
+          if (asksForNagios(c, all)) {
+            return unknown(c, "usage: " + e.getMessage());
+          }
           return ExitCodes.USAGE;
         });
     return cli.execute(args);
+  }
+
+  /**
+   * Whether the failed command is {@code probe --output nagios}: Nagios reads UNKNOWN (3) and a
+   * status line on stdout from a plugin that was called wrongly or could not run, never 2, which
+   * would be CRITICAL.
+   */
+  private static boolean asksForNagios(CommandLine failed, String[] args) {
+    if (!(failed.getCommandSpec().userObject() instanceof ProbeCommand)) {
+      return false;
+    }
+    int probe = Arrays.asList(args).indexOf("probe");
+    return ProbeCommand.asksForNagios(Arrays.copyOfRange(args, probe + 1, args.length));
+  }
+
+  private static int unknown(CommandLine failed, String message) {
+    failed.getOut().println(NagiosRenderer.unknown(message));
+    failed.getOut().flush();
+    return NagiosStatus.UNKNOWN.exitCode();
   }
 }

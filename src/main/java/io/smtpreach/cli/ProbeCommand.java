@@ -9,17 +9,21 @@ import io.smtpreach.probe.ProbeTarget;
 import io.smtpreach.probe.ReportCodec;
 import io.smtpreach.probe.SmtpProber;
 import io.smtpreach.probe.TlsVersion;
+import io.smtpreach.probe.TranscriptListener;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.InetSocketAddress;
+import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Model.ArgGroupSpec;
 import picocli.CommandLine.Model.CommandSpec;
@@ -53,17 +57,7 @@ public final class ProbeCommand implements Callable<Integer> {
             "Default ports: 587 STARTTLS, 465 implicit TLS, 2525 STARTTLS, and 25 (STARTTLS if"
                 + " offered, not required to be reachable).")
         .exitCodeListHeading("%nExit codes:%n")
-        .exitCodeList(
-            new TreeMap<>( // in code order
-                Map.of(
-                    "0",
-                    "every port as expected",
-                    "1",
-                    "some port not as expected",
-                    "2",
-                    "usage error",
-                    "3",
-                    "the probe could not run")))
+        .exitCodeList(exitCodes())
         .footerHeading("%nEnvironment:%n")
         .footer(
             "  SMTP_REACH_AUTH_USERNAME, SMTP_REACH_AUTH_PASSWORD  credential for the AUTH check"
@@ -98,7 +92,29 @@ public final class ProbeCommand implements Callable<Integer> {
                 "EXPECT: reachable (default), blocked, any. E.g. -p 587:starttls -p"
                     + " 25:auto:blocked")
             .build());
-    spec.addOption(flagOption("--json", "Print the versioned JSON report instead of a table."));
+    spec.addOption(
+        OptionSpec.builder("-o", "--output")
+            .paramLabel("FORMAT")
+            .type(String.class)
+            .defaultValue("table")
+            .description(
+                "table (default), json (the versioned JSON report), or nagios (a status line with"
+                    + " perfdata, and the plugin API's exit codes).")
+            .build());
+    spec.addOption(flagOption("--json", "The same as --output json."));
+    spec.addOption(
+        option(
+            "--cert-warning-days",
+            "DAYS",
+            "With --output nagios, WARNING when a certificate has fewer days left (default"
+                + " ${DEFAULT-VALUE}).",
+            String.valueOf(NagiosRenderer.DEFAULT_CERT_WARNING_DAYS)));
+    spec.addOption(
+        flagOption(
+            "Print each SMTP dialogue on stderr as it happens (-> sent, <- received, ~> <~"
+                + " inside TLS), the credential masked.",
+            "-v",
+            "--verbose"));
     spec.addOption(
         option(
             "--result-file",
@@ -109,20 +125,20 @@ public final class ProbeCommand implements Callable<Integer> {
             "--connect-timeout",
             "DURATION",
             "TCP connect deadline; a timeout means silently dropped (default ${DEFAULT-VALUE}).",
-            "5s"));
+            ProbeOptions.DEFAULT_CONNECT_TIMEOUT));
     spec.addOption(
         option(
             "--read-timeout",
             "DURATION",
             "How long to wait for the server's next bytes (default ${DEFAULT-VALUE}).",
-            "10s"));
+            ProbeOptions.DEFAULT_READ_TIMEOUT));
     spec.addOption(
         option(
             "--timeout",
             "DURATION",
             "Deadline for each port's whole dialogue, DNS included; it ends the dialogue"
-                + " whatever the server does (default ${DEFAULT-VALUE}).",
-            "30s"));
+                + " whatever the server does (default ${DEFAULT-VALUE}, as the operator's).",
+            ProbeOptions.DEFAULT_TIMEOUT));
     spec.addOption(
         option(
             "--dns-timeout",
@@ -192,6 +208,19 @@ public final class ProbeCommand implements Callable<Integer> {
             .build());
   }
 
+  private static Map<String, String> exitCodes() {
+    Map<String, String> codes = new LinkedHashMap<>(); // in code order
+    codes.put("0", "every port as expected");
+    codes.put("1", "some port not as expected");
+    codes.put("2", "usage error");
+    codes.put("3", "the probe could not run");
+    codes.put(
+        "0-3",
+        "with --output nagios: OK, WARNING (a certificate expires soon), CRITICAL (some port not"
+            + " as expected), UNKNOWN (the probe could not tell, could not run, or a usage error)");
+    return codes;
+  }
+
   /**
    * Arguments are data, whatever they look like: an endpoint's spec strings reach this command
    * line. No {@code @file} is read in their place (a probe pod's {@code /proc/self/environ} holds
@@ -217,7 +246,11 @@ public final class ProbeCommand implements Callable<Integer> {
   }
 
   private static OptionSpec flagOption(String name, String description) {
-    return OptionSpec.builder(name).type(boolean.class).description(description).build();
+    return flagOption(description, name, new String[0]);
+  }
+
+  private static OptionSpec flagOption(String description, String name, String... names) {
+    return OptionSpec.builder(name, names).type(boolean.class).description(description).build();
   }
 
   /** The value the last parse gave an option: its default, or null, when it was not given. */
@@ -237,8 +270,70 @@ public final class ProbeCommand implements Callable<Integer> {
   /** The environment; replaced in tests. */
   Map<String, String> environment = System.getenv();
 
+  /** What {@code --output} asks for. */
+  enum Output {
+    TABLE,
+    JSON,
+    NAGIOS
+  }
+
+  /** The output the options ask for; a usage error when they do not say one. */
+  Output output() {
+    String given = value("--output");
+    Output output =
+        switch (given == null ? "table" : given.toLowerCase(Locale.ROOT)) {
+          case "table" -> Output.TABLE;
+          case "json" -> Output.JSON;
+          case "nagios" -> Output.NAGIOS;
+          default ->
+              throw new ParameterException(
+                  spec.commandLine(),
+                  "unknown output '" + given + "' (expected table, json or nagios)");
+        };
+    if (flag("--json") && output != Output.JSON) {
+      if (spec.findOption("--output").originalStringValues().isEmpty()) {
+        return Output.JSON;
+      }
+      throw new ParameterException(
+          spec.commandLine(), "--json is --output json: it cannot go with --output " + given);
+    }
+    return output;
+  }
+
+  /**
+   * Whether this command's arguments ask for {@code --output nagios}, read leniently: a usage error
+   * exits UNKNOWN then, even one that stopped the parse before it reached {@code --output}.
+   */
+  static boolean asksForNagios(String... args) {
+    ProbeCommand lenient = new ProbeCommand();
+    lenient.spec.parser().collectErrors(true);
+    try {
+      new picocli.CommandLine(lenient.spec).parseArgs(args);
+    } catch (RuntimeException e) {
+      // What was read before the error is all there is to go by.
+    }
+    String given = lenient.value("--output");
+    return given != null && given.equalsIgnoreCase("nagios");
+  }
+
+  private int certWarningDays() {
+    String text = value("--cert-warning-days");
+    try {
+      int days = Integer.parseInt(text.strip());
+      if (days >= 0) {
+        return days;
+      }
+    } catch (NumberFormatException e) {
+      // said below
+    }
+    throw new ParameterException(
+        spec.commandLine(), "--cert-warning-days: '" + text + "' is not a number of days");
+  }
+
   @Override
   public Integer call() throws IOException {
+    Output output = output();
+    int certWarningDays = certWarningDays();
     ProbeReport report = report();
     Path resultFile = path("--result-file");
     if (resultFile != null) {
@@ -248,27 +343,36 @@ public final class ProbeCommand implements Callable<Integer> {
           StandardCharsets.UTF_8);
     }
     PrintWriter out = spec.commandLine().getOut();
-    if (flag("--json")) {
-      out.println(ReportCodec.encode(report));
-    } else {
-      out.print(new TableRenderer().render(report));
+    switch (output) {
+      case JSON -> out.println(ReportCodec.encode(report));
+      case NAGIOS -> {
+        NagiosRenderer nagios = new NagiosRenderer(Instant.now(), certWarningDays);
+        out.print(nagios.render(report));
+        out.flush();
+        return nagios.status(report).exitCode();
+      }
+      default -> out.print(new TableRenderer().render(report));
     }
     out.flush();
     return report.allAsExpected() ? ExitCodes.AS_EXPECTED : ExitCodes.NOT_AS_EXPECTED;
   }
 
   /** Probes as the options say; a usage error is a ParameterException. */
-  ProbeReport report() throws IOException {
+  ProbeReport report() {
     Plan plan = plan();
+    TranscriptListener transcript =
+        flag("--verbose")
+            ? new TranscriptPrinter(spec.commandLine().getErr(), plan.mx())
+            : TranscriptListener.NONE;
     try {
-      return plan.run();
+      return plan.run(transcript);
     } catch (IllegalArgumentException e) {
       throw new ParameterException(spec.commandLine(), e.getMessage());
     }
   }
 
   /** The parsed options, checked and detached from this command: a batch probes them at once. */
-  Plan plan() throws IOException {
+  Plan plan() {
     ProbeOptions options = options();
     List<String> given = value("--port");
     List<String> ports = given == null ? List.of() : given;
@@ -297,7 +401,16 @@ public final class ProbeCommand implements Callable<Integer> {
      * @throws IllegalArgumentException if the CA bundle cannot be read
      */
     ProbeReport run() {
-      try (SmtpProber prober = new SmtpProber(options)) {
+      return run(TranscriptListener.NONE);
+    }
+
+    /**
+     * As {@link #run()}, telling {@code transcript} every line of every dialogue.
+     *
+     * @throws IllegalArgumentException if the CA bundle cannot be read
+     */
+    ProbeReport run(TranscriptListener transcript) {
+      try (SmtpProber prober = new SmtpProber(options, transcript)) {
         if (!mx) {
           return prober.probe(subject, targets);
         }
@@ -326,8 +439,9 @@ public final class ProbeCommand implements Callable<Integer> {
     return out;
   }
 
-  private ProbeOptions options() throws IOException {
-    Path caFile = path("--ca-file");
+  private ProbeOptions options() {
+    Path caFile = readableFile("--ca-file", "CA");
+    Path passwordFile = readableFile("--auth-password-file", "password");
     ProbeOptions.Builder b =
         ProbeOptions.builder()
             .connectTimeout(duration("--connect-timeout"))
@@ -348,9 +462,6 @@ public final class ProbeCommand implements Callable<Integer> {
     if (dnsServer != null) {
       b.dnsServer(parse(() -> dnsServer(dnsServer)));
     }
-    if (caFile != null && !Files.isReadable(caFile)) {
-      throw new ParameterException(spec.commandLine(), "cannot read CA file " + caFile);
-    }
     String authUser = value("--auth-user");
     String user = authUser != null ? authUser : environment.get(ENV_USERNAME);
     if (user != null && !user.isEmpty()) {
@@ -363,11 +474,8 @@ public final class ProbeCommand implements Callable<Integer> {
       if ((label == null || label.isBlank()) && authUser == null) {
         label = "$" + ENV_USERNAME;
       }
-      Path passwordFile = path("--auth-password-file");
       String password =
-          passwordFile != null
-              ? Files.readString(passwordFile, StandardCharsets.UTF_8).strip()
-              : environment.get(ENV_PASSWORD);
+          passwordFile != null ? readPassword(passwordFile) : environment.get(ENV_PASSWORD);
       if (password == null) {
         throw new ParameterException(
             spec.commandLine(),
@@ -379,6 +487,42 @@ public final class ProbeCommand implements Callable<Integer> {
               : new Credentials(user, password, label));
     }
     return b.build();
+  }
+
+  /**
+   * The file an option names, checked before anything is probed: whichever option names it, a file
+   * that cannot be read is a usage error, said in one shape ({@code cannot read CA file F: why}).
+   */
+  private Path readableFile(String option, String what) {
+    Path file = path(option);
+    if (file == null) {
+      return null;
+    }
+    String why =
+        Files.isDirectory(file)
+            ? "is a directory"
+            : !Files.exists(file)
+                ? "no such file"
+                : !Files.isReadable(file) ? "permission denied" : null;
+    if (why != null) {
+      throw unreadable(what, file, why);
+    }
+    return file;
+  }
+
+  private String readPassword(Path file) {
+    try {
+      return Files.readString(file, StandardCharsets.UTF_8).strip();
+    } catch (CharacterCodingException e) {
+      throw unreadable("password", file, "not UTF-8 text");
+    } catch (IOException e) {
+      throw unreadable("password", file, String.valueOf(e.getMessage()));
+    }
+  }
+
+  private ParameterException unreadable(String what, Path file, String why) {
+    return new ParameterException(
+        spec.commandLine(), "cannot read " + what + " file " + file + ": " + why);
   }
 
   private Duration duration(String option) {

@@ -115,7 +115,8 @@ final class TableRenderer {
     return d == null ? "-" : Durations.format(d);
   }
 
-  private String detail(ProbeResult r) {
+  /** The one detail that matters of a port: its message, TLS version, certificate and AUTH. */
+  String detail(ProbeResult r) {
     if (r.reason() != Reason.OK && r.tls() == null) {
       return r.message();
     }

@@ -2,6 +2,7 @@ package io.smtpreach.config;
 
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
+import io.smtpreach.probe.ProbeOptions;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -13,12 +14,12 @@ public interface OperatorConfig {
   @WithDefault("5m")
   Duration defaultInterval();
 
-  /** Per-port dialogue deadline of endpoints that set none. */
-  @WithDefault("10s")
+  /** Per-port dialogue deadline of endpoints that set none; the command's default too. */
+  @WithDefault(ProbeOptions.DEFAULT_TIMEOUT)
   Duration defaultTimeout();
 
-  /** TCP connect deadline of endpoints that set none. */
-  @WithDefault("5s")
+  /** TCP connect deadline of endpoints that set none; the command's default too. */
+  @WithDefault(ProbeOptions.DEFAULT_CONNECT_TIMEOUT)
   Duration defaultConnectTimeout();
 
   /** The image probe pods run: the operator's own, whose entrypoint is the smtp-reach command. */

@@ -58,6 +58,7 @@ final class PortProbe {
   private final ProbeResult.Builder result;
   private final Deadline deadline;
   private final CredentialRedactor redactor;
+  private final TranscriptListener transcript;
   private final long startNanos = System.nanoTime();
   private final List<String> notes = new ArrayList<>();
 
@@ -75,6 +76,9 @@ final class PortProbe {
   /** Set only by a verification that passed: nothing else lets a credential be sent. */
   private boolean certificateVerified;
 
+  /** True once TLS is up on the current connection, for the transcript. */
+  private boolean encrypted;
+
   private TlsMode negotiated = TlsMode.NONE;
   private List<String> offeredAuth = List.of();
 
@@ -85,7 +89,8 @@ final class PortProbe {
       TlsClient tls,
       Supplier<CertificateVerifier> verifier,
       ProbeResult.Builder result,
-      Deadline deadline) {
+      Deadline deadline,
+      TranscriptListener transcript) {
     this.host = host;
     this.target = result.target();
     this.address = address;
@@ -95,6 +100,7 @@ final class PortProbe {
     this.result = result;
     this.deadline = deadline;
     this.redactor = CredentialRedactor.of(options.credentials());
+    this.transcript = transcript;
   }
 
   ProbeResult run() {
@@ -224,6 +230,10 @@ final class PortProbe {
     int timeout = deadline.boundMillis(options.connectTimeout());
     RecordingSocket s = new RecordingSocket();
     watch.watch(s);
+    encrypted = false;
+    tell(
+        TranscriptListener.Kind.NOTE,
+        "connecting to " + address.getHostAddress() + " port " + target.port());
     long t = System.nanoTime();
     try {
       s.setTcpNoDelay(true);
@@ -233,10 +243,13 @@ final class PortProbe {
       socket = s;
       in = new BufferedInputStream(s.getInputStream(), 4096);
       out = s.getOutputStream();
-      reader = new SmtpReplyReader(in, redactor::redact);
+      reader = replyReader();
+      tell(TranscriptListener.Kind.NOTE, "connected");
     } catch (IOException e) {
       closeQuietly(s);
-      throw connectFailure(e, Duration.ofMillis(timeout));
+      ProbeFailure failure = connectFailure(e, Duration.ofMillis(timeout));
+      tell(TranscriptListener.Kind.NOTE, failure.getMessage());
+      throw failure;
     }
   }
 
@@ -290,7 +303,18 @@ final class PortProbe {
       in.reset();
       return false;
     } catch (SocketTimeoutException e) {
-      return sniffTls();
+      tell(
+          TranscriptListener.Kind.NOTE,
+          "no greeting within "
+              + Durations.format(options.tlsSniffDelay())
+              + ": asking a second connection whether the port speaks implicit TLS");
+      boolean speaksTls = sniffTls();
+      tell(
+          TranscriptListener.Kind.NOTE,
+          speaksTls
+              ? "it answered a TLS ClientHello"
+              : "it did not answer a TLS ClientHello: still waiting for a greeting");
+      return speaksTls;
     } catch (IOException e) {
       return false; // the greeting read reports the failure precisely
     }
@@ -374,9 +398,20 @@ final class PortProbe {
     } catch (IOException e) {
       throw new ProbeFailure(Reason.CONNECTION_CLOSED, "connection lost after TLS handshake");
     }
-    reader = new SmtpReplyReader(in, redactor::redact);
+    encrypted = true;
+    reader = replyReader();
     Instant now = Instant.now();
-    result.tls(redacted(session.facts(now)));
+    TlsFacts facts = redacted(session.facts(now));
+    result.tls(facts);
+    tell(
+        TranscriptListener.Kind.NOTE,
+        "TLS started: "
+            + facts.protocol()
+            + ", "
+            + facts.cipherSuite()
+            + (facts.certificate() == null
+                ? ""
+                : ", certificate " + Text.excerpt(facts.certificate().subject())));
     // --insecure accepts any certificate for reachability, but a credential goes only to one that
     // verified: with one to send, the certificate is checked all the same.
     if (options.insecure() && options.credentials() == null) {
@@ -518,6 +553,8 @@ final class PortProbe {
   }
 
   private void write(String line) throws IOException {
+    // The AUTH PLAIN token and the AUTH LOGIN answers are the credential's base64 forms: redacted.
+    tell(TranscriptListener.Kind.SENT, redactor.redact(line));
     out.write((line + "\r\n").getBytes(StandardCharsets.UTF_8));
     out.flush();
   }
@@ -596,7 +633,21 @@ final class PortProbe {
     return Base64.getEncoder().encodeToString(s.getBytes(StandardCharsets.UTF_8));
   }
 
+  /** A reader of the current connection's replies, which tells the transcript each line. */
+  private SmtpReplyReader replyReader() {
+    return new SmtpReplyReader(
+        in, redactor::redact, line -> tell(TranscriptListener.Kind.RECEIVED, line));
+  }
+
+  private void tell(TranscriptListener.Kind kind, String text) {
+    transcript.line(
+        new TranscriptListener.Line(host, target, result.family(), kind, encrypted, text));
+  }
+
   private void close() {
+    if (raw != null) {
+      tell(TranscriptListener.Kind.NOTE, "connection closed");
+    }
     // The plain socket first: a TLS socket closed over an open one may wait for the server's
     // close_notify, which a hostile server can send a byte at a time.
     closeQuietly(raw);

@@ -43,6 +43,19 @@ public record ProbeOptions(
 
   public static final String DEFAULT_EHLO_NAME = "smtp-reach.invalid";
 
+  /**
+   * The deadlines of a probe nobody set them for, as text: the command's option defaults and the
+   * operator's settings are these same constants, so that a port probed by hand and by a probe pod
+   * gets the same verdict. 10s per dialogue is check_smtp's default too, and fits well inside the
+   * shortest interval an endpoint may have (30s).
+   */
+  public static final String DEFAULT_TIMEOUT = "10s";
+
+  public static final String DEFAULT_CONNECT_TIMEOUT = "5s";
+
+  /** A probe pod reads for as long as its whole timeout; by hand, the same. */
+  public static final String DEFAULT_READ_TIMEOUT = DEFAULT_TIMEOUT;
+
   public static ProbeOptions defaults() {
     return builder().build();
   }
@@ -72,9 +85,9 @@ public record ProbeOptions(
 
   /** Fluent construction with the defaults the command line documents. */
   public static final class Builder {
-    private Duration connectTimeout = Duration.ofSeconds(5);
-    private Duration readTimeout = Duration.ofSeconds(10);
-    private Duration timeout = Duration.ofSeconds(30);
+    private Duration connectTimeout = Durations.parse(DEFAULT_CONNECT_TIMEOUT);
+    private Duration readTimeout = Durations.parse(DEFAULT_READ_TIMEOUT);
+    private Duration timeout = Durations.parse(DEFAULT_TIMEOUT);
     private Duration dnsTimeout = Duration.ofSeconds(5);
     private Duration tlsSniffDelay = Duration.ofMillis(500);
     private String ehloName = DEFAULT_EHLO_NAME;

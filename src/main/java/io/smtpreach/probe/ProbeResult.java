@@ -101,6 +101,10 @@ public record ProbeResult(
       return target;
     }
 
+    public IpFamily family() {
+      return family;
+    }
+
     public Builder addresses(List<String> value) {
       addresses = value;
       return this;

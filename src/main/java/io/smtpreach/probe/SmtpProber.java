@@ -28,12 +28,23 @@ public final class SmtpProber implements AutoCloseable {
   private final TlsClient tls;
   private final Supplier<CertificateVerifier> verifier;
   private final ExecutorService executor;
+  private final TranscriptListener transcript;
 
   /**
    * @throws IllegalArgumentException if the CA bundle cannot be read
    */
   public SmtpProber(ProbeOptions options) {
+    this(options, TranscriptListener.NONE);
+  }
+
+  /**
+   * A prober that tells {@code transcript} every line of every dialogue.
+   *
+   * @throws IllegalArgumentException if the CA bundle cannot be read
+   */
+  public SmtpProber(ProbeOptions options, TranscriptListener transcript) {
     this.options = options;
+    this.transcript = transcript;
     this.tls = new TlsClient(options);
     this.verifier = verifier(options);
     AtomicInteger n = new AtomicInteger();
@@ -113,7 +124,9 @@ public final class SmtpProber implements AutoCloseable {
         InetAddress first = addresses.get(0);
         futures.add(
             executor.submit(
-                () -> new PortProbe(host, first, options, tls, verifier, result, deadline).run()));
+                () ->
+                    new PortProbe(host, first, options, tls, verifier, result, deadline, transcript)
+                        .run()));
       }
     }
     List<ProbeResult> results = new ArrayList<>();

@@ -7,6 +7,7 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
 import java.util.regex.Pattern;
 
@@ -33,6 +34,7 @@ public final class SmtpReplyReader {
 
   private final InputStream in;
   private final UnaryOperator<String> redact;
+  private final Consumer<String> heard;
   private final byte[] line = new byte[MAX_LINE_BYTES];
 
   /** Bytes taken from the stream by the current reply. */
@@ -48,8 +50,18 @@ public final class SmtpReplyReader {
    * first: each line whole, before anything is cut from it.
    */
   public SmtpReplyReader(InputStream in, UnaryOperator<String> redact) {
+    this(in, redact, line -> {});
+  }
+
+  /**
+   * As {@link #SmtpReplyReader(InputStream, UnaryOperator)}, and {@code heard} gets each line as it
+   * arrives, redacted and sanitized, whether or not it parses: a transcript shows what a server
+   * that is not SMTP really sent.
+   */
+  public SmtpReplyReader(InputStream in, UnaryOperator<String> redact, Consumer<String> heard) {
     this.in = in;
     this.redact = redact;
+    this.heard = heard;
   }
 
   /**
@@ -67,6 +79,7 @@ public final class SmtpReplyReader {
     while (true) {
       int length = readLine();
       String text = new String(line, 0, length, StandardCharsets.UTF_8);
+      heard.accept(Text.sanitize(redact.apply(text), MAX_LINE_BYTES));
       if (replyBytes > MAX_REPLY_BYTES || texts.size() >= MAX_LINES) {
         throw new ReplyTooLongException(
             "reply longer than " + MAX_LINES + " lines or " + MAX_REPLY_BYTES + " bytes",

@@ -89,6 +89,40 @@ class ProbeCommandTest {
   }
 
   @Test
+  void anUnreadablePasswordFileIsAUsageErrorAsAnUnreadableCaFileIs() throws Exception {
+    Path directory = Files.createDirectory(tmp.resolve("a-directory"));
+    String port = closedPort() + ":starttls";
+    for (String file : List.of("/nonexistent/secret", directory.toString())) {
+      Run password =
+          smtpReach(
+              Map.of(),
+              "probe",
+              "127.0.0.1",
+              "-p",
+              port,
+              "--auth-user",
+              "alice",
+              "--auth-password-file",
+              file);
+      Run ca = smtpReach(Map.of(), "probe", "127.0.0.1", "-p", port, "--ca-file", file);
+
+      assertThat(password.exitCode()).as("password file " + file).isEqualTo(ExitCodes.USAGE);
+      assertThat(ca.exitCode()).as("CA file " + file).isEqualTo(ExitCodes.USAGE);
+      String why = file.startsWith("/nonexistent") ? "no such file" : "is a directory";
+      assertThat(password.stderr())
+          .isEqualTo(usageError("cannot read password file " + file + ": " + why));
+      assertThat(ca.stderr()).isEqualTo(usageError("cannot read CA file " + file + ": " + why));
+      assertThat(password.stdout()).isEmpty();
+      assertThat(ca.stdout()).isEmpty();
+    }
+  }
+
+  /** What the command prints on stderr for a usage error. */
+  private static String usageError(String message) {
+    return "smtp-reach: " + message + "\nTry 'smtp-reach probe --help'.\n";
+  }
+
+  @Test
   void anAtFileIsAnArgumentNeverAFilesContent() throws Exception {
     Path environ = tmp.resolve("environ");
     Files.writeString(environ, "SMTP_REACH_AUTH_PASSWORD=hunter2-from-the-file --insecure\n");
@@ -181,6 +215,189 @@ class ProbeCommandTest {
           .doesNotContain("apikey-value-4b1d");
       assertThat(typed.stdout()).contains("AUTH as alice rejected");
     }
+  }
+
+  @Test
+  void verboseShowsTheDialogueOnStderrWithTheCredentialMaskedAndStdoutStaysJson() throws Exception {
+    String user = "apikey-value-4b1d";
+    String password = "s3cret-never-printed";
+    Map<String, String> env =
+        Map.of(ProbeCommand.ENV_USERNAME, user, ProbeCommand.ENV_PASSWORD, password);
+    try (FaultServer server = authServer()) {
+      Run verbose = smtpReach(env, concat(authProbe(server), "-v", "--json"));
+      Run quiet = smtpReach(env, concat(authProbe(server), "--json"));
+
+      ProbeReport report = ReportCodec.decode(verbose.stdout().strip());
+      assertThat(report.results().get(0).reason()).isEqualTo(Reason.AUTH_FAILED);
+      String port = server.port() + "/StartTLS ";
+      assertThat(verbose.stderr())
+          .contains(
+              port + "=== connecting to 127.0.0.1 port " + server.port() + "\n",
+              port + "<-  220 fault.test ESMTP\n",
+              port + " -> EHLO smtp-reach.invalid\n",
+              port + "<-  250 AUTH PLAIN\n",
+              port + " -> STARTTLS\n",
+              port + "<-  220 go ahead\n",
+              port + "=== TLS started: TLSv1.3, ",
+              port + " ~> EHLO smtp-reach.invalid\n",
+              port + " ~> AUTH PLAIN [redacted]\n",
+              port + "<~  535 5.7.8 authentication failed\n",
+              port + " ~> QUIT\n");
+      for (String secret : List.of(user, password)) {
+        assertThat(verbose.stderr() + verbose.stdout())
+            .doesNotContain(secret)
+            .doesNotContain(java.util.Base64.getEncoder().encodeToString(secret.getBytes()));
+      }
+      assertThat(verbose.stderr())
+          .doesNotContain(
+              java.util.Base64.getEncoder()
+                  .encodeToString(("\0" + user + "\0" + password).getBytes()));
+      assertThat(quiet.stderr()).isEmpty();
+    }
+  }
+
+  @Test
+  void nagiosOutputIsOneStatusLineWithPerfdataAndThePluginApisExitCode() throws Exception {
+    TestCertificates ca = TestCertificates.newCa("nagios CA");
+    ca.writeCaPem(tmp.resolve("ca.pem"));
+    int closed = closedPort();
+    try (FaultServer healthy = startTlsServer(ca, 30);
+        FaultServer expiring = startTlsServer(ca, 5)) {
+      Run ok = smtpReach(Map.of(), nagiosProbe(healthy.port()));
+      Run warning = smtpReach(Map.of(), nagiosProbe(expiring.port()));
+      Run critical = smtpReach(Map.of(), nagiosProbe(closed));
+
+      assertThat(ok.exitCode()).as(ok.stdout()).isEqualTo(0);
+      String port = healthy.port() + "_starttls";
+      assertThat(ok.stdout().lines().findFirst().orElseThrow())
+          .matches(
+              "SMTP-REACH OK - 127\\.0\\.0\\.1: "
+                  + healthy.port()
+                  + "/StartTLS Reachable \\(Ok\\) \\| "
+                  + port
+                  + "_connect=\\d+\\.\\d{6}s;;;0 "
+                  + port
+                  + "_greeting=\\d+\\.\\d{6}s;;;0 "
+                  + port
+                  + "_tls=\\d+\\.\\d{6}s;;;0 "
+                  + port
+                  + "_total=\\d+\\.\\d{6}s;;;0 "
+                  + port
+                  + "_cert_days=29;14:");
+      assertThat(ok.stdout().lines().skip(1))
+          .containsExactly(
+              healthy.port()
+                  + "/StartTLS: STARTTLS, TLSv1.3, cert fault.test by nagios CA, 29d left");
+
+      assertThat(warning.exitCode()).as(warning.stdout()).isEqualTo(1);
+      assertThat(warning.stdout())
+          .startsWith(
+              "SMTP-REACH WARNING - 127.0.0.1: "
+                  + expiring.port()
+                  + "/StartTLS Reachable (Ok, certificate expires in 4d) | ");
+
+      assertThat(critical.exitCode()).as(critical.stdout()).isEqualTo(2);
+      assertThat(critical.stdout())
+          .startsWith(
+              "SMTP-REACH CRITICAL - 127.0.0.1: "
+                  + closed
+                  + "/StartTLS Refused (ConnectionRefused, expected Reachable) | "
+                  + closed
+                  + "_starttls_connect=U;;;0 ")
+          .contains(
+              "\n"
+                  + closed
+                  + "/StartTLS: connection to 127.0.0.1 port "
+                  + closed
+                  + " refused (TCP RST or ICMP port unreachable)\n");
+      for (Run run : List.of(ok, warning, critical)) {
+        assertThat(run.stderr()).isEmpty();
+      }
+    }
+  }
+
+  @Test
+  void underNagiosOutputEveryUsageErrorIsUnknownAndOtherwiseStillTwo() throws Exception {
+    String port = closedPort() + ":starttls";
+    List<List<String>> usageErrors =
+        List.of(
+            List.of("probe"),
+            List.of("probe", "127.0.0.1", "-p", "99999"),
+            List.of("probe", "127.0.0.1", "--no-such-option"),
+            List.of("probe", "127.0.0.1", "--timeout", "1s", "--timeout", "2s"),
+            List.of("probe", "127.0.0.1", "--mx", "example.com"),
+            List.of("probe", "127.0.0.1", "-p", port, "--ca-file", "/nonexistent/ca.pem"),
+            List.of(
+                "probe",
+                "127.0.0.1",
+                "-p",
+                port,
+                "--auth-user",
+                "alice",
+                "--auth-password-file",
+                "/nonexistent/secret"),
+            List.of("probe", "127.0.0.1", "-p", port, "--cert-warning-days", "soon"),
+            List.of("probe", "127.0.0.1", "-p", port, "--json"));
+    for (List<String> args : usageErrors) {
+      // Where --output comes must not matter: picocli may stop before it reaches it.
+      List<String> nagiosFirst = new ArrayList<>(args);
+      nagiosFirst.addAll(1, List.of("--output", "nagios"));
+      List<String> nagiosLast = new ArrayList<>(args);
+      nagiosLast.add("-onagios");
+      for (List<String> nagios : List.of(nagiosFirst, nagiosLast)) {
+        if (nagios.equals(nagiosLast) && args.contains("--json")) {
+          continue;
+        }
+        Run run = smtpReach(Map.of(), nagios.toArray(String[]::new));
+        assertThat(run.exitCode()).as(String.join(" ", nagios)).isEqualTo(3);
+        assertThat(run.stdout())
+            .as(String.join(" ", nagios))
+            .startsWith("SMTP-REACH UNKNOWN - usage: ");
+        assertThat(run.stdout().lines().count()).isEqualTo(1);
+        assertThat(run.stdout().chars().filter(c -> c == '|').count()).isZero();
+      }
+      if (!args.contains("--json")) {
+        Run plain = smtpReach(Map.of(), args.toArray(String[]::new));
+        assertThat(plain.exitCode()).as(String.join(" ", args)).isEqualTo(ExitCodes.USAGE);
+        assertThat(plain.stdout()).isEmpty();
+      }
+    }
+
+    Run unwritable =
+        smtpReach(
+            Map.of(),
+            "probe",
+            "127.0.0.1",
+            "-p",
+            port,
+            "--output",
+            "nagios",
+            "--result-file",
+            "/nonexistent/result.json");
+    assertThat(unwritable.exitCode()).isEqualTo(3);
+    assertThat(unwritable.stdout())
+        .startsWith("SMTP-REACH UNKNOWN - the probe could not run: /nonexistent/result.json");
+  }
+
+  private String[] nagiosProbe(int port) {
+    return new String[] {
+      "probe",
+      "127.0.0.1",
+      "-p",
+      port + ":starttls",
+      "--server-name",
+      "fault.test",
+      "--ca-file",
+      tmp.resolve("ca.pem").toString(),
+      "--output",
+      "nagios"
+    };
+  }
+
+  private static FaultServer startTlsServer(TestCertificates ca, int days) throws Exception {
+    var tls = ca.issue("fault.test", List.of("fault.test"), days).serverContext();
+    return FaultServer.start(
+        FaultServer.smtp(plain().capabilities("STARTTLS").startTls("220 go ahead", tls)));
   }
 
   /** A server that offers AUTH PLAIN after STARTTLS with a certificate from tmp/ca.pem. */
