@@ -4,7 +4,7 @@ MVN := ./mvnw -B
 PEER_DIR := /tmp/smtp-reach-postfix
 CLUSTER_DIR := $(HOME)/.cache/smtp-reach/local-cluster
 
-.PHONY: help deps controlplane helm manifests build image image-check test demo demo-down run crds fuzz blackbox-exporter bench-probe bench-startup bench-detection bench-scale fmt peer-up peer-down cluster-up cluster-down real-nodes-up real-nodes-down test-real-node clean
+.PHONY: help deps controlplane helm prometheus-operator manifests build image image-check test demo demo-down run crds fuzz blackbox-exporter bench-probe bench-startup bench-detection bench-round-cost bench-scale fmt peer-up peer-down cluster-up cluster-down real-nodes-up real-nodes-down test-real-node clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -27,10 +27,13 @@ controlplane: ## Build kube-apiserver, controller-manager, scheduler, etcd and t
 helm: ## Build Helm from its Go module (cached), for the chart tests
 	@hack/helm.sh build >/dev/null
 
+prometheus-operator: ## Build prometheus-operator from its Go module (cached), for the ServiceMonitor test
+	@hack/prometheus-operator.sh build >/dev/null
+
 manifests: helm ## Render deploy/ from the chart and copy CRD, rules and dashboard into it
 	@hack/render-manifests.sh
 
-test: deps controlplane helm image ## Every test: unit, Postfix, iptables, the operator on a real control plane and real nodes
+test: deps controlplane helm prometheus-operator image ## Every test: unit, Postfix, iptables, the operator on a real control plane and real nodes
 	$(MVN) verify
 
 demo: deps controlplane helm image ## The chart on a local Kubernetes with two real nodes: two zones, 587 dropped in one, a real Postfix
@@ -62,6 +65,9 @@ bench-startup: deps build ## Probe process start to result file: launcher flags 
 
 bench-detection: deps controlplane build ## 587 dropped on a node to Event, metric and alert; interval vs probe-now
 	SMTP_REACH_REQUIRE_ALL=1 $(MVN) failsafe:integration-test failsafe:verify -Dit.test=DetectionLatencyBench
+
+bench-round-cost: deps controlplane image blackbox-exporter ## CPU a probe pod costs a real node (kubelet, containerd, shims, control plane) vs blackbox_exporter per probe
+	SMTP_REACH_REQUIRE_ALL=1 $(MVN) failsafe:integration-test failsafe:verify -Dit.test=RoundCostBench
 
 bench-scale: deps controlplane build ## The operator at 100, 1,000 and 5,000 endpoints every minute
 	SMTP_REACH_AUDIT_USER=system:serviceaccount:smtp-reach-system:smtp-reach SMTP_REACH_REQUIRE_ALL=1 \

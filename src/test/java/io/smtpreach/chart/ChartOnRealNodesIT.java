@@ -3,6 +3,7 @@ package io.smtpreach.chart;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Quantity;
@@ -21,20 +22,25 @@ import io.smtpreach.api.SmtpEndpointStatus;
 import io.smtpreach.api.TlsSpec;
 import io.smtpreach.cluster.HostState;
 import io.smtpreach.cluster.LocalCluster;
+import io.smtpreach.cluster.PrometheusOperator;
 import io.smtpreach.cluster.RealNode;
 import io.smtpreach.cluster.TestNamespace;
 import io.smtpreach.cluster.WithLocalCluster;
 import io.smtpreach.peers.FakeDnsServer;
 import io.smtpreach.peers.PostfixPeer;
 import io.smtpreach.peers.ProcessRunner;
+import io.smtpreach.peers.ProjectPaths;
+import io.smtpreach.peers.PrometheusServer;
 import io.smtpreach.reconciler.EndpointSteps;
 import io.smtpreach.status.ConditionTypes;
 import io.smtpreach.status.Conditions;
+import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -62,6 +68,7 @@ class ChartOnRealNodesIT {
   private static final RealNode.Config ZONE_B = new RealNode.Config("real-b", "zone-b", 102);
   private static final String RELEASE = "smtp-reach";
   private static final Duration INTERVAL = Duration.ofMinutes(1);
+  private static final Path WORK = ProjectPaths.root().resolve("target/chart-on-real-nodes");
 
   private static HostState before;
   private static LocalCluster cluster;
@@ -72,6 +79,8 @@ class ChartOnRealNodesIT {
   private static FakeDnsServer dnsB;
   private static EndpointSteps steps;
   private static boolean nodesStopped;
+  private static PrometheusOperator prometheusOperator;
+  private static PrometheusServer prometheus;
 
   @BeforeAll
   static void install(LocalCluster localCluster, PostfixPeer.Instance postfix) throws Exception {
@@ -89,6 +98,8 @@ class ChartOnRealNodesIT {
     dnsA = FakeDnsServer.start(InetAddress.getByName(ZONE_A.address()), 53);
     dnsB = FakeDnsServer.start(InetAddress.getByName(ZONE_B.address()), 53);
     steps = new EndpointSteps(k, postfix.caFile());
+    // Before the chart: its ServiceMonitor and PrometheusRule need prometheus-operator's CRDs.
+    prometheusOperator = PrometheusOperator.start(cluster, WORK.resolve("prometheus-operator"));
 
     var install =
         ProcessRunner.run(
@@ -106,6 +117,10 @@ class ChartOnRealNodesIT {
                 "image.pullPolicy=Never",
                 "--set",
                 "operator.defaultInterval=" + INTERVAL.toMinutes() + "m",
+                "--set",
+                "serviceMonitor.enabled=true",
+                "--set",
+                "prometheusRule.enabled=true",
                 "--wait",
                 "--timeout",
                 "3m"),
@@ -117,6 +132,12 @@ class ChartOnRealNodesIT {
 
   @AfterAll
   static void closePeers() {
+    if (prometheus != null) {
+      prometheus.close();
+    }
+    if (prometheusOperator != null) {
+      prometheusOperator.close();
+    }
     for (FakeDnsServer dns : new FakeDnsServer[] {dnsA, dnsB}) {
       if (dns != null) {
         dns.close();
@@ -186,6 +207,56 @@ class ChartOnRealNodesIT {
 
   @Test
   @Order(3)
+  void prometheusOperatorsScrapeOfTheOperatorPodFiresTheAlertNamingTheEndpoint(
+      @TestNamespace String ns) throws IOException {
+    PrometheusOperator.Generated generated =
+        prometheusOperator.awaitGenerated(
+            k,
+            Helm.NAMESPACE,
+            "k8s",
+            g -> g.scrapes(Helm.NAMESPACE, RELEASE) && !g.rules().isEmpty());
+    Path dir = WORK.resolve("prometheus");
+    prometheus =
+        PrometheusServer.start(
+            dir,
+            generated.forProcess(k, dir.resolve("rules"), Duration.ofSeconds(1)),
+            PrometheusServer.firingAtOnce(generated.rules()));
+    zoneB.addEgressRule("-p", "tcp", "--dport", "587", "-j", "DROP");
+    steps.create(ns, "mail", perZone(ZONE_A.address()));
+    steps.awaitRound(ns, "mail", null);
+
+    JsonNode alert =
+        await("SmtpSubmissionPortBlocked for " + ns + "/mail")
+            .until(
+                () ->
+                    prometheus.alerts().stream()
+                        .filter(
+                            a ->
+                                "SmtpSubmissionPortBlocked"
+                                    .equals(a.at("/labels/alertname").asText()))
+                        .filter(a -> "firing".equals(a.get("state").asText()))
+                        .filter(a -> ns.equals(a.at("/labels/namespace").asText()))
+                        .toList(),
+                l -> !l.isEmpty())
+            .get(0);
+
+    assertThat(alert.at("/labels/endpoint").asText()).isEqualTo("mail");
+    assertThat(alert.at("/labels/source").asText()).isEqualTo("zone-b");
+    List<String> labels = new ArrayList<>();
+    alert.get("labels").fieldNames().forEachRemaining(labels::add);
+    assertThat(labels).noneMatch(l -> l.startsWith("exported_"));
+    assertThat(
+            prometheus.query(
+                "smtp_reach_port_up{namespace=\"" + ns + "\",endpoint=\"mail\",port=\"587\"}"))
+        .as("series keep the endpoint's namespace, not the operator pod's")
+        .hasSize(2);
+    for (String q : PrometheusServer.dashboardQueries(ns)) {
+      await("dashboard query " + q).until(() -> !prometheus.query(q).isEmpty());
+    }
+  }
+
+  @Test
+  @Order(4)
   void aShortHostNameIsResolvedThroughTheClusterResolversSearchDomains(@TestNamespace String ns) {
     String fqdn = "mail." + ns + ".svc.cluster.local";
     dnsA.a(fqdn, ZONE_A.address());
@@ -199,7 +270,7 @@ class ChartOnRealNodesIT {
   }
 
   @Test
-  @Order(4)
+  @Order(5)
   void aProbeKilledForMemoryIsNamedNotACrash(@TestNamespace String ns) {
     SmtpEndpointSpec spec = inZoneA(spec(ZONE_A.address()));
     spec.probe.resources =
@@ -218,7 +289,7 @@ class ChartOnRealNodesIT {
   }
 
   @Test
-  @Order(5)
+  @Order(6)
   void aProbePodKilledAtItsDeadlineTimedOut(@TestNamespace String ns) {
     // 2m of CPU: the JVM cannot start within 2 x 1s + the 30 s start allowance.
     SmtpEndpointSpec spec = inZoneA(spec(ZONE_A.address()));
@@ -249,7 +320,7 @@ class ChartOnRealNodesIT {
   }
 
   @Test
-  @Order(6)
+  @Order(7)
   void theOperatorRestartedAfterLosingItsLeaseCarriesOnWithEveryEndpoint(@TestNamespace String ns)
       throws Exception {
     steps.create(ns, "mail", perZone(ZONE_A.address()));

@@ -10,13 +10,13 @@ import java.nio.file.Path;
 import java.util.List;
 
 /** The image archive {@code make image} saves (target/image/smtp-reach-VERSION.tar). */
-final class ImageArchive {
+public final class ImageArchive {
   static final Path SCRIPT = ProjectPaths.hack("image.sh");
 
   private ImageArchive() {}
 
   /** The archive; skips (or fails under SMTP_REACH_REQUIRE_ALL=1) when it was not built. */
-  static Path require() {
+  public static Path require() {
     Path archive = path();
     Requirements.require(
         Files.isRegularFile(archive), "no " + archive + " (make image builds it; make test does)");

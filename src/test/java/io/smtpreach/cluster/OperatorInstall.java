@@ -57,8 +57,12 @@ public final class OperatorInstall {
 
   /** Applies every CRD of {@code crds/} and waits until the API server serves it. */
   public static void applyCrds(KubernetesClient k) {
-    try (DirectoryStream<Path> files =
-        Files.newDirectoryStream(ProjectPaths.root().resolve("crds"), "*.yml")) {
+    applyCrds(k, ProjectPaths.root().resolve("crds"), "*.yml");
+  }
+
+  /** Applies every CRD in {@code dir}'s files matching {@code glob}; waits until each is served. */
+  public static void applyCrds(KubernetesClient k, Path dir, String glob) {
+    try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, glob)) {
       for (Path f : files) {
         try (InputStream in = Files.newInputStream(f)) {
           for (HasMetadata crd : k.load(in).items()) {

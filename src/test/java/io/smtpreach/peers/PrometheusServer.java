@@ -14,6 +14,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
 
@@ -60,8 +61,40 @@ public final class PrometheusServer implements AutoCloseable {
    * alert fires as soon as its expression holds and a test need not wait out the shipped durations.
    */
   public static String shippedRulesFiringAtOnce() throws IOException {
-    return Files.readString(ProjectPaths.root().resolve("deploy/prometheus/smtp-reach-rules.yaml"))
-        .replaceAll("(?m)^(\\s+)for: \\S+$", "$1for: 0s");
+    return firingAtOnce(
+        Files.readString(ProjectPaths.root().resolve("deploy/prometheus/smtp-reach-rules.yaml")));
+  }
+
+  /** Rule files (name to contents) with every {@code for:} set to 0s. */
+  public static Map<String, String> firingAtOnce(Map<String, String> ruleFiles) {
+    Map<String, String> out = new java.util.TreeMap<>();
+    ruleFiles.forEach((name, rules) -> out.put(name, firingAtOnce(rules)));
+    return out;
+  }
+
+  private static String firingAtOnce(String rules) {
+    return rules.replaceAll("(?m)^(\\s+)for: \\S+$", "$1for: 0s");
+  }
+
+  /**
+   * Every query of the shipped Grafana dashboard, its variables set to {@code namespace}, job
+   * smtp-reach, any cluster and any endpoint.
+   */
+  public static List<String> dashboardQueries(String namespace) throws IOException {
+    List<String> exprs = new java.util.ArrayList<>();
+    Path dashboard = ProjectPaths.root().resolve("deploy/grafana/smtp-reach.json");
+    for (JsonNode panel : JSON.readTree(dashboard.toFile()).get("panels")) {
+      panel.path("targets").forEach(t -> exprs.add(t.get("expr").asText()));
+    }
+    return exprs.stream()
+        .map(
+            e ->
+                e.replace("$cluster", ".*")
+                    .replace("$job", "smtp-reach")
+                    .replace("$namespace", namespace)
+                    .replace("$endpoint", ".*")
+                    .replace("$__rate_interval", "1m"))
+        .toList();
   }
 
   /**
@@ -103,6 +136,34 @@ public final class PrometheusServer implements AutoCloseable {
       Files.writeString(
           dir.resolve("prometheus.yml"),
           config(job, target, scrapeInterval, evaluationInterval, alertmanager));
+      return launch(dir);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /**
+   * Starts Prometheus in {@code dir} with {@code config} as given (prometheus-operator's, say) and
+   * {@code ruleFiles} (name to contents) written to {@code dir/rules}, where the configuration's
+   * {@code rule_files} must look.
+   */
+  public static PrometheusServer start(Path dir, String config, Map<String, String> ruleFiles) {
+    requireSupport();
+    try {
+      Files.createDirectories(dir.resolve("rules"));
+      for (var f : ruleFiles.entrySet()) {
+        Files.writeString(
+            dir.resolve("rules").resolve(Path.of(f.getKey()).getFileName()), f.getValue());
+      }
+      Files.writeString(dir.resolve("prometheus.yml"), config);
+      return launch(dir);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static PrometheusServer launch(Path dir) {
+    try {
       int port;
       try (ServerSocket s = new ServerSocket(0)) {
         port = s.getLocalPort();

@@ -5,8 +5,8 @@ import java.time.Duration;
 import java.util.Optional;
 
 /** The operator's documented defaults, without booting Quarkus. */
-class TestOperatorConfig implements OperatorConfig {
-  static final OperatorConfig DEFAULTS = new TestOperatorConfig();
+public class TestOperatorConfig implements OperatorConfig {
+  public static final OperatorConfig DEFAULTS = new TestOperatorConfig();
 
   @Override
   public Duration defaultInterval() {

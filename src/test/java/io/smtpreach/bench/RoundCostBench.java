@@ -1,0 +1,315 @@
+package io.smtpreach.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.Watch;
+import io.fabric8.kubernetes.client.Watcher;
+import io.fabric8.kubernetes.client.WatcherException;
+import io.smtpreach.api.PortSpec;
+import io.smtpreach.api.SmtpEndpoint;
+import io.smtpreach.api.SmtpEndpointSpec;
+import io.smtpreach.api.TlsMode;
+import io.smtpreach.api.TlsSpec;
+import io.smtpreach.chart.ImageArchive;
+import io.smtpreach.cluster.LocalCluster;
+import io.smtpreach.cluster.RealNode;
+import io.smtpreach.cluster.TestNamespace;
+import io.smtpreach.cluster.WithLocalCluster;
+import io.smtpreach.config.OperatorConfig;
+import io.smtpreach.peers.PostfixPeer;
+import io.smtpreach.peers.ProcessRunner;
+import io.smtpreach.peers.ProjectPaths;
+import io.smtpreach.reconciler.ProbePodFactory;
+import io.smtpreach.reconciler.ProbeSettings;
+import io.smtpreach.reconciler.ProbeSource;
+import io.smtpreach.reconciler.TestOperatorConfig;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * What a round costs a real node ({@code make bench-round-cost}, docs/benchmarks.md): pods one
+ * after another on a kubelet + containerd node, the CPU each costs split by who spends it (the
+ * container, the kubelet, containerd with the CNI plugins it runs, the shims with runc, the control
+ * plane), idle subtracted, and pod create to result; blackbox_exporter's CPU per probe of the same
+ * Postfix in the same run. Kinds: busybox {@code true} (the floor), a probe pod of one endpoint, a
+ * shared probe pod of eight, both built by the operator's own {@link ProbePodFactory}.
+ */
+@WithLocalCluster
+@ExtendWith(PostfixPeer.class)
+class RoundCostBench {
+  private static final int PODS = Integer.getInteger("bench.pods", 20);
+  private static final int BLACKBOX_PROBES = 200;
+  private static final RealNode.Config NODE = new RealNode.Config("real-a", "zone-a", 101);
+  private static final String IMAGE = "ghcr.io/smtp-reach/smtp-reach:0.1.0";
+  private static final Path REPORT = ProjectPaths.root().resolve("target/bench/round-cost.md");
+
+  @Test
+  void whatAPodPerRoundCostsANode(LocalCluster cluster, @TestNamespace String ns) throws Exception {
+    RealNode.requireSupport();
+    RealNode node = cluster.startRealNode(NODE);
+    node.importImage(ImageArchive.require());
+    KubernetesClient k = cluster.client();
+    CpuMeter meter = new CpuMeter(cluster.dir(), node);
+
+    CpuMeter.Sample idle = meter.measure(() -> waitFor(Duration.ofSeconds(15)));
+    List<String> rows = new ArrayList<>();
+    rows.add(
+        "| CPU per pod (ms) | container | kubelet | containerd + CNI | shims + runc | control plane"
+            + " | total | create -> result (ms) |");
+    rows.add("|---|---|---|---|---|---|---|---|");
+    Map<String, Double> totals = new java.util.HashMap<>();
+    Map<String, Supplier<Pod>> kinds = new java.util.LinkedHashMap<>();
+    kinds.put("busybox `true`", () -> busybox(ns));
+    kinds.put("probe, 1 endpoint", () -> probePod(ns, 1));
+    kinds.put("batch, 8 endpoints", () -> probePod(ns, 8));
+    for (var kind : kinds.entrySet()) {
+      runPods(k, ns, kind.getValue(), 2); // warm: the image's first start, the node's caches
+      List<Long> latencies = new ArrayList<>();
+      CpuMeter.Sample s =
+          meter.measure(() -> latencies.addAll(runPods(k, ns, kind.getValue(), PODS)));
+      CpuMeter.Sample net = s.minusIdle(idle);
+      totals.put(kind.getKey(), net.totalMs() / PODS);
+      rows.add(
+          String.format(
+              Locale.ROOT,
+              "| %s | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %d |",
+              kind.getKey(),
+              net.containerMs() / PODS,
+              net.kubeletMs() / PODS,
+              net.containerdMs() / PODS,
+              net.shimsMs() / PODS,
+              net.controlPlaneMs() / PODS,
+              net.totalMs() / PODS,
+              latencies.stream().sorted().toList().get(latencies.size() / 2)));
+    }
+
+    double blackbox = blackboxCpuPerProbeMs(NODE.address() + ":587");
+    rows.add("");
+    rows.add(
+        String.format(
+            Locale.ROOT,
+            "blackbox_exporter, resident, same Postfix (STARTTLS, EHLO, QUIT): %.2f ms CPU per"
+                + " probe (%d probes)",
+            blackbox,
+            BLACKBOX_PROBES));
+    double one = totals.get("probe, 1 endpoint");
+    double perEndpoint = totals.get("batch, 8 endpoints") / 8;
+    rows.add(
+        String.format(
+            Locale.ROOT,
+            "CPU per endpoint-round: a pod of its own %.0f ms (%.0fx blackbox_exporter), a shared"
+                + " pod of 8 %.0f ms (%.0fx)",
+            one,
+            one / blackbox,
+            perEndpoint,
+            perEndpoint / blackbox));
+    Files.createDirectories(REPORT.getParent());
+    Files.writeString(REPORT, String.join("\n", rows) + "\n");
+    System.out.println("round cost (" + PODS + " pods per kind, idle subtracted):");
+    rows.forEach(System.out::println);
+    assertThat(blackbox).isPositive();
+  }
+
+  /**
+   * Runs {@code count} pods one after another; returns each one's create to its container's end as
+   * a watch reports it, in ms. One watch for the run: polling would be a cost of its own.
+   */
+  private static List<Long> runPods(KubernetesClient k, String ns, Supplier<Pod> pod, int count) {
+    Map<String, CompletableFuture<Pod>> ended = new ConcurrentHashMap<>();
+    List<Long> latencies = new ArrayList<>();
+    try (Watch unused =
+        k.pods()
+            .inNamespace(ns)
+            .watch(
+                new Watcher<>() {
+                  @Override
+                  public void eventReceived(Action action, Pod p) {
+                    var statuses =
+                        p.getStatus() == null ? null : p.getStatus().getContainerStatuses();
+                    if (statuses != null
+                        && !statuses.isEmpty()
+                        && statuses.get(0).getState().getTerminated() != null) {
+                      ended
+                          .computeIfAbsent(
+                              p.getMetadata().getName(), n -> new CompletableFuture<>())
+                          .complete(p);
+                    }
+                  }
+
+                  @Override
+                  public void onClose(WatcherException cause) {}
+                })) {
+      for (int i = 0; i < count; i++) {
+        long start = System.nanoTime();
+        String name = k.pods().inNamespace(ns).resource(pod.get()).create().getMetadata().getName();
+        Pod done =
+            ended
+                .computeIfAbsent(name, n -> new CompletableFuture<>())
+                .orTimeout(2, TimeUnit.MINUTES)
+                .join();
+        latencies.add((System.nanoTime() - start) / 1_000_000);
+        var terminated = done.getStatus().getContainerStatuses().get(0).getState().getTerminated();
+        assertThat(terminated.getReason())
+            .as(name + ": " + terminated.getMessage())
+            .isNotEqualTo("OOMKilled");
+        k.pods().inNamespace(ns).withName(name).withGracePeriod(0).delete();
+      }
+    }
+    await("the pods gone")
+        .atMost(Duration.ofMinutes(1))
+        .until(() -> k.pods().inNamespace(ns).list().getItems().isEmpty());
+    return latencies;
+  }
+
+  private static Pod busybox(String ns) {
+    return new PodBuilder()
+        .withMetadata(new ObjectMetaBuilder().withGenerateName("true-").withNamespace(ns).build())
+        .withNewSpec()
+        .withRestartPolicy("Never")
+        .withAutomountServiceAccountToken(false)
+        .addToNodeSelector("kubernetes.io/hostname", NODE.name())
+        .addNewContainer()
+        .withName("main")
+        .withImage(RealNode.busyboxImage())
+        .withImagePullPolicy("Never")
+        .withCommand("true")
+        .endContainer()
+        .endSpec()
+        .build();
+  }
+
+  /** A probe pod as the operator builds it, for {@code endpoints} endpoints probing 587. */
+  private static Pod probePod(String ns, int endpoints) {
+    OperatorConfig config =
+        new TestOperatorConfig() {
+          @Override
+          public String probeImage() {
+            return IMAGE;
+          }
+        };
+    List<ProbePodFactory.Member> members = new ArrayList<>();
+    for (int i = 0; i < endpoints; i++) {
+      SmtpEndpoint ep = new SmtpEndpoint();
+      ep.setMetadata(
+          new ObjectMetaBuilder()
+              .withName("mail-" + i)
+              .withNamespace(ns)
+              .withUid(java.util.UUID.randomUUID().toString())
+              .build());
+      SmtpEndpointSpec spec = new SmtpEndpointSpec();
+      spec.host = NODE.address();
+      spec.ports = List.of(new PortSpec(587, TlsMode.StartTLS, null));
+      spec.tls = new TlsSpec();
+      spec.tls.insecureSkipVerify = true;
+      ep.setSpec(spec);
+      members.add(
+          new ProbePodFactory.Member(
+              ep, ProbeSettings.of(ep, config), Long.toHexString(System.nanoTime())));
+    }
+    Pod pod =
+        new ProbePodFactory(config)
+            .build(
+                members, new ProbeSource("zone-a", Map.of("kubernetes.io/hostname", NODE.name())));
+    pod.getMetadata().setName(null);
+    pod.getMetadata().setGenerateName("probe-");
+    pod.getMetadata().setOwnerReferences(null);
+    return pod;
+  }
+
+  /** blackbox_exporter's own CPU per SMTP STARTTLS probe of {@code target}, in ms. */
+  private static double blackboxCpuPerProbeMs(String target) throws Exception {
+    Path bin =
+        Path.of(
+            ProcessRunner.run(
+                    List.of(ProjectPaths.hack("blackbox-exporter.sh").toString(), "build"), 1800)
+                .orThrow("hack/blackbox-exporter.sh build")
+                .output()
+                .strip()
+                .lines()
+                .reduce((a, b) -> b)
+                .orElseThrow());
+    Path config = Files.createTempFile("blackbox-", ".yml");
+    Files.writeString(
+        config,
+        """
+        modules:
+          smtp_starttls:
+            prober: tcp
+            timeout: 10s
+            tcp:
+              query_response:
+                - expect: "^220 ([^ ]+) ESMTP (.+)$"
+                - send: "EHLO prober\\r"
+                - expect: "^250-STARTTLS"
+                - send: "STARTTLS\\r"
+                - expect: "^220"
+                - starttls: true
+                - send: "EHLO prober\\r"
+                - expect: "^250 "
+                - send: "QUIT\\r"
+              tls_config:
+                insecure_skip_verify: true
+        """);
+    int port;
+    try (ServerSocket s = new ServerSocket(0)) {
+      port = s.getLocalPort();
+    }
+    Process p =
+        new ProcessBuilder(
+                bin.toString(), "--config.file=" + config, "--web.listen-address=127.0.0.1:" + port)
+            .redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+            .start();
+    try {
+      HttpClient http = HttpClient.newHttpClient();
+      URI probe =
+          URI.create("http://127.0.0.1:" + port + "/probe?module=smtp_starttls&target=" + target);
+      await("blackbox_exporter up")
+          .atMost(Duration.ofSeconds(30))
+          .ignoreExceptions()
+          .until(() -> get(http, probe).contains("probe_success 1"));
+      for (int i = 0; i < 10; i++) {
+        get(http, probe);
+      }
+      long before = CpuMeter.processCpuMs(p.pid());
+      for (int i = 0; i < BLACKBOX_PROBES; i++) {
+        assertThat(get(http, probe)).contains("probe_success 1");
+      }
+      return (CpuMeter.processCpuMs(p.pid()) - before) / (double) BLACKBOX_PROBES;
+    } finally {
+      p.destroy();
+      Files.deleteIfExists(config);
+    }
+  }
+
+  private static String get(HttpClient http, URI uri) throws IOException, InterruptedException {
+    return http.send(HttpRequest.newBuilder(uri).build(), HttpResponse.BodyHandlers.ofString())
+        .body();
+  }
+
+  private static void waitFor(Duration d) {
+    await("idle").pollDelay(d).atMost(d.plusSeconds(5)).until(() -> true);
+  }
+}
