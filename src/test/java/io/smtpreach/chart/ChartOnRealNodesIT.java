@@ -12,14 +12,9 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.Watch;
 import io.fabric8.kubernetes.client.Watcher;
 import io.fabric8.kubernetes.client.WatcherException;
-import io.smtpreach.api.AuthSpec;
-import io.smtpreach.api.CaBundleSource;
-import io.smtpreach.api.Placement;
 import io.smtpreach.api.PortStatus;
-import io.smtpreach.api.ProbeSpec;
 import io.smtpreach.api.SmtpEndpointSpec;
 import io.smtpreach.api.SmtpEndpointStatus;
-import io.smtpreach.api.TlsSpec;
 import io.smtpreach.cluster.HostState;
 import io.smtpreach.cluster.LocalCluster;
 import io.smtpreach.cluster.PrometheusOperator;
@@ -36,7 +31,6 @@ import io.smtpreach.status.ConditionTypes;
 import io.smtpreach.status.Conditions;
 import java.io.IOException;
 import java.net.InetAddress;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -328,16 +322,7 @@ class ChartOnRealNodesIT {
     Pod operator = operatorPod();
     int restarts = operator.getStatus().getContainerStatuses().get(0).getRestartCount();
 
-    String apiserver = Files.readString(cluster.dir().resolve("kube-apiserver.pid")).strip();
-    signal("STOP", apiserver);
-    try {
-      await("the outage")
-          .pollDelay(Duration.ofSeconds(90))
-          .atMost(Duration.ofSeconds(95))
-          .until(() -> true);
-    } finally {
-      signal("CONT", apiserver);
-    }
+    cluster.freezeApiServer(Duration.ofSeconds(90));
     Instant recovered = Instant.now();
 
     await("the kubelet restarts the operator, which lost its lease")
@@ -425,26 +410,11 @@ class ChartOnRealNodesIT {
   }
 
   private static SmtpEndpointSpec spec(String host) {
-    SmtpEndpointSpec spec = new SmtpEndpointSpec();
-    spec.host = host;
-    spec.connectTimeout = "3s";
-    spec.tls = new TlsSpec();
-    spec.tls.serverName = "smtp.test";
-    spec.tls.caBundle = new CaBundleSource();
-    spec.tls.caBundle.configMapKeyRef =
-        new io.fabric8.kubernetes.api.model.ConfigMapKeySelector("ca.pem", "smtp-ca", false);
-    spec.probe = new ProbeSpec();
-    return spec;
+    return EndpointSteps.postfix(host);
   }
 
   private static SmtpEndpointSpec perZone(String host) {
-    SmtpEndpointSpec spec = spec(host);
-    spec.auth = new AuthSpec();
-    spec.auth.secretRef = new AuthSpec.SecretRef();
-    spec.auth.secretRef.name = "smtp-credentials";
-    spec.probe.placement = Placement.PerNodeGroup;
-    spec.probe.nodeLabel = "topology.kubernetes.io/zone";
-    return spec;
+    return EndpointSteps.postfixPerZone(host);
   }
 
   private static SmtpEndpointSpec inZoneA(SmtpEndpointSpec spec) {
@@ -458,10 +428,5 @@ class ChartOnRealNodesIT {
 
   private static io.smtpreach.api.SourceStatus source(PortStatus p, String name) {
     return p.sources.stream().filter(s -> s.name.equals(name)).findFirst().orElseThrow();
-  }
-
-  private static void signal(String signal, String pid) {
-    var r = ProcessRunner.run(List.of("kill", "-" + signal, pid), 10);
-    assertThat(r.exitCode()).as("kill -" + signal + " " + pid + ": " + r.output()).isZero();
   }
 }

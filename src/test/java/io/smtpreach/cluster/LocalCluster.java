@@ -197,6 +197,33 @@ public final class LocalCluster implements AutoCloseable {
     return node;
   }
 
+  /**
+   * Freezes the API server (SIGSTOP) for {@code outage}: it answers nothing, as behind a network
+   * partition; then lets it run on (SIGCONT, also when interrupted).
+   */
+  public void freezeApiServer(Duration outage) {
+    String pid;
+    try {
+      pid = Files.readString(dir.resolve("kube-apiserver.pid")).strip();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    signal("STOP", pid);
+    try {
+      Awaitility.await("the outage")
+          .pollDelay(outage)
+          .atMost(outage.plusSeconds(5))
+          .until(() -> true);
+    } finally {
+      signal("CONT", pid);
+    }
+  }
+
+  private static void signal(String signal, String pid) {
+    ProcessRunner.run(List.of("kill", "-" + signal, pid), 10)
+        .orThrow("kill -" + signal + " " + pid);
+  }
+
   /** Stops the nodes and the control plane. */
   @Override
   public void close() {

@@ -3,13 +3,19 @@ package io.smtpreach.reconciler;
 import static org.awaitility.Awaitility.await;
 
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
+import io.fabric8.kubernetes.api.model.ConfigMapKeySelector;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.dsl.Resource;
+import io.smtpreach.api.AuthSpec;
+import io.smtpreach.api.CaBundleSource;
+import io.smtpreach.api.Placement;
+import io.smtpreach.api.ProbeSpec;
 import io.smtpreach.api.SmtpEndpoint;
 import io.smtpreach.api.SmtpEndpointSpec;
 import io.smtpreach.api.SmtpEndpointStatus;
+import io.smtpreach.api.TlsSpec;
 import io.smtpreach.peers.PostfixPeer;
 import io.smtpreach.status.Conditions;
 import java.io.IOException;
@@ -31,6 +37,33 @@ public final class EndpointSteps {
   public EndpointSteps(KubernetesClient k, Path caFile) {
     this.k = k;
     this.caFile = caFile;
+  }
+
+  /**
+   * The test Postfix at {@code host}: its certificate checked against the CA that {@link #create}
+   * puts in ConfigMap smtp-ca, under the name smtp.test; a 3 s connect timeout.
+   */
+  public static SmtpEndpointSpec postfix(String host) {
+    SmtpEndpointSpec spec = new SmtpEndpointSpec();
+    spec.host = host;
+    spec.connectTimeout = "3s";
+    spec.tls = new TlsSpec();
+    spec.tls.serverName = "smtp.test";
+    spec.tls.caBundle = new CaBundleSource();
+    spec.tls.caBundle.configMapKeyRef = new ConfigMapKeySelector("ca.pem", "smtp-ca", false);
+    spec.probe = new ProbeSpec();
+    return spec;
+  }
+
+  /** {@link #postfix} from every zone, with AUTH from the Secret {@link #create} makes. */
+  public static SmtpEndpointSpec postfixPerZone(String host) {
+    SmtpEndpointSpec spec = postfix(host);
+    spec.auth = new AuthSpec();
+    spec.auth.secretRef = new AuthSpec.SecretRef();
+    spec.auth.secretRef.name = "smtp-credentials";
+    spec.probe.placement = Placement.PerNodeGroup;
+    spec.probe.nodeLabel = "topology.kubernetes.io/zone";
+    return spec;
   }
 
   public SmtpEndpoint create(String ns, String name, SmtpEndpointSpec spec) {

@@ -6,15 +6,10 @@ import static org.awaitility.Awaitility.await;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
-import io.smtpreach.api.AuthSpec;
-import io.smtpreach.api.CaBundleSource;
-import io.smtpreach.api.Placement;
 import io.smtpreach.api.PortSpec;
-import io.smtpreach.api.ProbeSpec;
 import io.smtpreach.api.SmtpEndpointSpec;
 import io.smtpreach.api.SmtpEndpointStatus;
 import io.smtpreach.api.TlsMode;
-import io.smtpreach.api.TlsSpec;
 import io.smtpreach.cluster.ImageMap;
 import io.smtpreach.cluster.LocalCluster;
 import io.smtpreach.cluster.OperatorInstall;
@@ -24,9 +19,7 @@ import io.smtpreach.cluster.TestNamespace;
 import io.smtpreach.cluster.WithLocalCluster;
 import io.smtpreach.peers.NetworkNamespace;
 import io.smtpreach.peers.PostfixPeer;
-import io.smtpreach.peers.ProcessRunner;
 import io.smtpreach.peers.ProjectPaths;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -134,16 +127,8 @@ class OperatorChaosIT {
     SmtpEndpointStatus inProgress = awaitPodsOfTheRound(ns, probed);
     String inFlight = inProgress.round.startedAt.substring(0, 19) + "Z";
 
-    String apiserver = Files.readString(cluster.dir().resolve("kube-apiserver.pid")).strip();
-    signal("STOP", apiserver);
-    Instant recovered;
-    try {
-      // The fault itself: the API server answers nothing for this long.
-      await("the outage").pollDelay(OUTAGE).atMost(OUTAGE.plusSeconds(5)).until(() -> true);
-    } finally {
-      signal("CONT", apiserver);
-      recovered = Instant.now();
-    }
+    cluster.freezeApiServer(OUTAGE);
+    Instant recovered = Instant.now();
     restartExitedReplicas();
 
     SmtpEndpointStatus s;
@@ -241,11 +226,6 @@ class OperatorChaosIT {
     }
   }
 
-  private static void signal(String signal, String pid) {
-    var r = ProcessRunner.run(List.of("kill", "-" + signal, pid), 10);
-    assertThat(r.exitCode()).as("kill -" + signal + " " + pid + ": " + r.output()).isZero();
-  }
-
   /** Records each probe pod's (round, source) as it appears. */
   private static List<String> watchProbes(String ns) {
     List<String> probed = new CopyOnWriteArrayList<>();
@@ -275,23 +255,11 @@ class OperatorChaosIT {
 
   /** The local Postfix from both zones, 587 only, a 30 s interval and a 5 s connect timeout. */
   private static SmtpEndpointSpec perZone() {
-    SmtpEndpointSpec spec = new SmtpEndpointSpec();
-    spec.host = zoneB.hostAddress();
+    SmtpEndpointSpec spec = EndpointSteps.postfixPerZone(zoneB.hostAddress());
     spec.ports = List.of(new PortSpec(587, TlsMode.StartTLS, null));
     spec.interval = INTERVAL.toSeconds() + "s";
     spec.timeout = "8s";
     spec.connectTimeout = "5s";
-    spec.tls = new TlsSpec();
-    spec.tls.serverName = "smtp.test";
-    spec.tls.caBundle = new CaBundleSource();
-    spec.tls.caBundle.configMapKeyRef =
-        new io.fabric8.kubernetes.api.model.ConfigMapKeySelector("ca.pem", "smtp-ca", false);
-    spec.auth = new AuthSpec();
-    spec.auth.secretRef = new AuthSpec.SecretRef();
-    spec.auth.secretRef.name = "smtp-credentials";
-    spec.probe = new ProbeSpec();
-    spec.probe.placement = Placement.PerNodeGroup;
-    spec.probe.nodeLabel = "topology.kubernetes.io/zone";
     return spec;
   }
 }

@@ -22,7 +22,6 @@ import io.smtpreach.api.SmtpEndpointSpec;
 import io.smtpreach.api.SmtpEndpointStatus;
 import io.smtpreach.api.SourceStatus;
 import io.smtpreach.api.TlsMode;
-import io.smtpreach.api.TlsSpec;
 import io.smtpreach.cluster.ImageMap;
 import io.smtpreach.cluster.LocalCluster;
 import io.smtpreach.cluster.OperatorInstall;
@@ -740,25 +739,13 @@ class SmtpEndpointOperatorIT {
 
   /** The local Postfix, as seen from both zones, with its CA from a ConfigMap and AUTH checked. */
   private static SmtpEndpointSpec spec() {
-    SmtpEndpointSpec spec = new SmtpEndpointSpec();
-    spec.host = zoneB.hostAddress();
-    spec.connectTimeout = "3s";
-    spec.tls = new TlsSpec();
-    spec.tls.serverName = "smtp.test";
-    spec.tls.caBundle = new CaBundleSource();
-    spec.tls.caBundle.configMapKeyRef =
-        new io.fabric8.kubernetes.api.model.ConfigMapKeySelector("ca.pem", "smtp-ca", false);
+    SmtpEndpointSpec spec = EndpointSteps.postfix(zoneB.hostAddress());
+    spec.probe = null;
     return spec;
   }
 
   private static SmtpEndpointSpec perZone() {
-    SmtpEndpointSpec spec = spec();
-    spec.auth = new AuthSpec();
-    spec.auth.secretRef = new AuthSpec.SecretRef();
-    spec.auth.secretRef.name = "smtp-credentials";
-    spec.probe = new ProbeSpec();
-    spec.probe.placement = Placement.PerNodeGroup;
-    spec.probe.nodeLabel = "topology.kubernetes.io/zone";
+    SmtpEndpointSpec spec = EndpointSteps.postfixPerZone(zoneB.hostAddress());
     spec.probe.nodeSelector = Map.of(ProcessNode.POOL_LABEL, OPEN_POOL);
     return spec;
   }
