@@ -39,6 +39,7 @@ public final class EndpointMetrics extends Collector {
   public static final String PORT_AS_EXPECTED = "smtp_reach_port_as_expected";
   public static final String PHASE_SECONDS = "smtp_reach_probe_phase_seconds";
   public static final String CERT_NOT_AFTER = "smtp_reach_certificate_not_after_seconds";
+  public static final String TLS_INFO = "smtp_reach_tls_info";
   public static final String SECURE_SUBMISSION = "smtp_reach_secure_submission_available";
   public static final String READY = "smtp_reach_endpoint_ready";
   public static final String PROBES_RUNNING = "smtp_reach_probes_running";
@@ -54,6 +55,8 @@ public final class EndpointMetrics extends Collector {
   private static final List<String> SOURCE_REASON = with(SOURCE, "reason");
   private static final List<String> SOURCE_EXPECT = with(SOURCE, "expect");
   private static final List<String> SOURCE_PHASE = with(SOURCE, "phase");
+  private static final List<String> PORT_TLS =
+      List.of("namespace", "endpoint", "port", "mode", "version", "cipher");
   private static final List<String> ROUND_LABELS = List.of("namespace", "endpoint", "outcome");
   private static final RoundOutcome[] OUTCOMES = RoundOutcome.values();
 
@@ -67,6 +70,9 @@ public final class EndpointMetrics extends Collector {
     PHASE_SECONDS(EndpointMetrics.PHASE_SECONDS, "The last probe's time per phase"),
     CERT_NOT_AFTER(
         EndpointMetrics.CERT_NOT_AFTER, "The server certificate's notAfter, seconds since epoch"),
+    TLS_INFO(
+        EndpointMetrics.TLS_INFO,
+        "1, labelled with the port's last negotiated TLS version and cipher"),
     SECURE_SUBMISSION(
         EndpointMetrics.SECURE_SUBMISSION,
         "The SecureSubmissionAvailable condition: 587, 465 or 2525 works from every source"),
@@ -207,6 +213,20 @@ public final class EndpointMetrics extends Collector {
           epochSeconds(status.lastSuccessfulProbeTime));
     }
     for (PortStatus p : status.ports) {
+      if (p.tlsFacts != null && p.tlsFacts.version != null && p.tlsFacts.cipher != null) {
+        add(
+            gauges,
+            Family.TLS_INFO,
+            PORT_TLS,
+            List.of(
+                endpoint.get(0),
+                endpoint.get(1),
+                String.valueOf(p.port),
+                p.tls,
+                p.tlsFacts.version,
+                p.tlsFacts.cipher),
+            1);
+      }
       for (SourceStatus s : p.sources) {
         List<String> series =
             List.of(endpoint.get(0), endpoint.get(1), String.valueOf(p.port), p.tls, s.name);

@@ -4,15 +4,20 @@ import io.javaoperatorsdk.operator.api.monitoring.Metrics;
 import io.javaoperatorsdk.operator.monitoring.micrometer.MicrometerMetrics;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.prometheus.PrometheusMeterRegistry;
+import io.smtpreach.cli.VersionProvider;
 import jakarta.enterprise.inject.Produces;
 import jakarta.inject.Singleton;
 
-/** Puts {@link EndpointMetrics} and JOSDK's meters on the application's Prometheus registry. */
+/**
+ * Puts {@link EndpointMetrics}, {@link BuildInfo} and JOSDK's meters on the application's
+ * Prometheus registry.
+ */
 public class MetricsProducer {
   /** Registered with the Prometheus registry itself: its series are rendered at scrape time. */
   @Produces
   @Singleton
   EndpointMetrics endpointMetrics(PrometheusMeterRegistry registry) {
+    new BuildInfo(VersionProvider.version()).register(registry.getPrometheusRegistry());
     return new EndpointMetrics().register(registry.getPrometheusRegistry());
   }
 

@@ -15,6 +15,7 @@ import io.fabric8.kubernetes.client.WatcherException;
 import io.smtpreach.api.PortStatus;
 import io.smtpreach.api.SmtpEndpointSpec;
 import io.smtpreach.api.SmtpEndpointStatus;
+import io.smtpreach.cli.VersionProvider;
 import io.smtpreach.cluster.HostState;
 import io.smtpreach.cluster.LocalCluster;
 import io.smtpreach.cluster.PrometheusOperator;
@@ -244,6 +245,10 @@ class ChartOnRealNodesIT {
                 "smtp_reach_port_up{namespace=\"" + ns + "\",endpoint=\"mail\",port=\"587\"}"))
         .as("series keep the endpoint's namespace, not the operator pod's")
         .hasSize(2);
+    assertThat(prometheus.query("smtp_reach_build_info"))
+        .singleElement()
+        .satisfies(
+            b -> assertThat(b.at("/metric/version").asText()).isEqualTo(VersionProvider.version()));
     for (String q : PrometheusServer.dashboardQueries(ns)) {
       await("dashboard query " + q).until(() -> !prometheus.query(q).isEmpty());
     }

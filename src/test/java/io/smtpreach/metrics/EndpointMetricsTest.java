@@ -6,6 +6,7 @@ import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.prometheus.client.Collector.MetricFamilySamples.Sample;
 import io.prometheus.client.CollectorRegistry;
 import io.prometheus.client.exporter.common.TextFormat;
+import io.smtpreach.api.PortStatus;
 import io.smtpreach.api.SmtpEndpoint;
 import io.smtpreach.probe.IpFamily;
 import io.smtpreach.probe.ProbeReport;
@@ -66,6 +67,34 @@ class EndpointMetricsTest {
             "reason",
             "expect",
             "phase");
+  }
+
+  @Test
+  void theNegotiatedTlsVersionAndCipherOfEachPortAreAnInfoSeries() {
+    SmtpEndpoint e = endpoint("mail", Reason.OK);
+    PortStatus p = e.getStatus().ports.get(0);
+    p.tlsFacts = new PortStatus.TlsFacts();
+    p.tlsFacts.version = "TLSv1.3";
+    p.tlsFacts.cipher = "TLS_AES_256_GCM_SHA384";
+    cache.put("mail", e);
+
+    Sample info = samples(EndpointMetrics.TLS_INFO).get(0);
+    assertThat(info.labelNames)
+        .containsExactly("namespace", "endpoint", "port", "mode", "version", "cipher");
+    assertThat(info.labelValues)
+        .containsExactly("team", "mail", "587", "StartTLS", "TLSv1.3", "TLS_AES_256_GCM_SHA384");
+    assertThat(info.value).isEqualTo(1.0);
+  }
+
+  @Test
+  void theBuildIsAnInfoSeries() {
+    new BuildInfo("0.1.0").register(registry);
+
+    assertThat(samples(BuildInfo.NAME))
+        .singleElement()
+        .satisfies(s -> assertThat(s.labelNames).containsExactly("version"))
+        .satisfies(s -> assertThat(s.labelValues).containsExactly("0.1.0"))
+        .satisfies(s -> assertThat(s.value).isEqualTo(1.0));
   }
 
   @Test
