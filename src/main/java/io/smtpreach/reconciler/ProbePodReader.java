@@ -143,19 +143,18 @@ public final class ProbePodReader {
     String message = terminated == null ? null : terminated.getMessage();
     String reason = pod.getStatus() == null ? null : pod.getStatus().getReason();
     // A result written before a kill counts; without one, the kill is the news, whatever the
-    // log's tail (FallbackToLogsOnError) left in the message.
-    if (!hasResult(message)) {
-      if (terminated != null && "OOMKilled".equals(terminated.getReason())) {
-        return SourceOutcome.failed(
-            source, node, ProbeRunFailure.ProbeOutOfMemory, outOfMemory(pod));
-      }
-      if ("DeadlineExceeded".equals(reason)) {
-        return SourceOutcome.failed(
-            source,
-            node,
-            ProbeRunFailure.ProbeTimedOut,
-            "the pod ran past its activeDeadlineSeconds");
-      }
+    // log's tail (FallbackToLogsOnError) left in the message. Only a killed pod's message is
+    // decoded here: every other one is decoded once, below.
+    boolean outOfMemory = terminated != null && "OOMKilled".equals(terminated.getReason());
+    boolean pastDeadline = "DeadlineExceeded".equals(reason);
+    if ((outOfMemory || pastDeadline) && !hasResult(message)) {
+      return outOfMemory
+          ? SourceOutcome.failed(source, node, ProbeRunFailure.ProbeOutOfMemory, outOfMemory(pod))
+          : SourceOutcome.failed(
+              source,
+              node,
+              ProbeRunFailure.ProbeTimedOut,
+              "the pod ran past its activeDeadlineSeconds");
     }
     if (message != null && !message.isBlank()) {
       List<String> lines;
