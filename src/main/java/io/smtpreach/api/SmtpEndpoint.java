@@ -14,25 +14,14 @@ import io.fabric8.kubernetes.model.annotation.Version;
 @Group(SmtpEndpoint.GROUP)
 @Version(SmtpEndpoint.VERSION)
 @ShortNames("smtpep")
+// The endpoint's own ports, whichever they are: the one-line summary, not a column per port.
 @AdditionalPrinterColumn(
-    name = "Host",
-    jsonPath = ".spec.host",
+    name = "Target",
+    jsonPath = ".spec['host','mxDomain']",
     type = AdditionalPrinterColumn.Type.STRING)
 @AdditionalPrinterColumn(
-    name = "587",
-    jsonPath = ".status.ports[?(@.port==587)].state",
-    type = AdditionalPrinterColumn.Type.STRING)
-@AdditionalPrinterColumn(
-    name = "465",
-    jsonPath = ".status.ports[?(@.port==465)].state",
-    type = AdditionalPrinterColumn.Type.STRING)
-@AdditionalPrinterColumn(
-    name = "2525",
-    jsonPath = ".status.ports[?(@.port==2525)].state",
-    type = AdditionalPrinterColumn.Type.STRING)
-@AdditionalPrinterColumn(
-    name = "25",
-    jsonPath = ".status.ports[?(@.port==25)].state",
+    name = "Ports",
+    jsonPath = ".status.summary",
     type = AdditionalPrinterColumn.Type.STRING)
 @AdditionalPrinterColumn(
     name = "Recommended",
@@ -42,11 +31,6 @@ import io.fabric8.kubernetes.model.annotation.Version;
     name = "Ready",
     jsonPath = ".status.conditions[?(@.type==\"Ready\")].status",
     type = AdditionalPrinterColumn.Type.STRING)
-@AdditionalPrinterColumn(
-    name = "Summary",
-    jsonPath = ".status.summary",
-    type = AdditionalPrinterColumn.Type.STRING,
-    priority = 1)
 @AdditionalPrinterColumn(
     name = "Age",
     jsonPath = ".metadata.creationTimestamp",

@@ -46,10 +46,7 @@ public class SmtpEndpointSpec {
       "Ports to probe. Default: 587/StartTLS, 465/Implicit, 2525/StartTLS, and 25/Auto with"
           + " expect Any (clouds often block 25).")
   @Size(min = 1, max = 16)
-  @ValidationRule(
-      value = "self.all(p, self.filter(q, q.port == p.port).size() == 1)",
-      message = "each port may be listed only once")
-  public List<PortSpec> ports;
+  public List<PortSpec> ports; // a list map keyed by port (CrdConventions): each port once
 
   @JsonPropertyDescription(
       "How often to probe, as a duration (30s minimum; default: the operator's, 5m unless set).")
