@@ -4,7 +4,7 @@ MVN := ./mvnw -B
 PEER_DIR := /tmp/smtp-reach-postfix
 CLUSTER_DIR := $(HOME)/.cache/smtp-reach/local-cluster
 
-.PHONY: help deps controlplane helm prometheus-operator manifests build image image-check test demo demo-down run crds fuzz blackbox-exporter bench-probe bench-startup bench-detection bench-round-cost bench-scale fmt peer-up peer-down cluster-up cluster-down real-nodes-up real-nodes-down test-real-node clean
+.PHONY: help deps controlplane controlplane-oldest helm prometheus-operator manifests build image image-check test demo demo-down run crds fuzz blackbox-exporter bench-probe bench-startup bench-detection bench-round-cost bench-scale fmt peer-up peer-down cluster-up cluster-down real-nodes-up real-nodes-down test-real-node clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -24,6 +24,9 @@ image-check: ## Run make image's checks again on target/image/smtp-reach-VERSION
 controlplane: ## Build kube-apiserver, controller-manager, scheduler, etcd and the kubelet from source (cached)
 	@hack/control-plane.sh build
 
+controlplane-oldest: controlplane ## Build the oldest control plane the chart claims (1.30), for OldestKubernetesIT (cached)
+	@SMTP_REACH_KUBERNETES=oldest hack/control-plane.sh build
+
 helm: ## Build Helm from its Go module (cached), for the chart tests
 	@hack/helm.sh build >/dev/null
 
@@ -33,7 +36,7 @@ prometheus-operator: ## Build prometheus-operator from its Go module (cached), f
 manifests: helm ## Render deploy/ from the chart and copy CRD, rules and dashboard into it
 	@hack/render-manifests.sh
 
-test: deps controlplane helm prometheus-operator image ## Every test: unit, Postfix, iptables, the operator on a real control plane and real nodes
+test: deps controlplane controlplane-oldest helm prometheus-operator image ## Every test: unit, Postfix, iptables, the operator on a real control plane and real nodes
 	$(MVN) verify
 
 demo: deps controlplane helm image ## The chart on a local Kubernetes with two real nodes: two zones, 587 dropped in one, a real Postfix

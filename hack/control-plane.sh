@@ -18,6 +18,10 @@
 #   SMTP_REACH_BUILD_JOBS=N     build with GOMAXPROCS=N and GOFLAGS=-p=N
 #                               (default: the go command's own, all cores)
 #   SMTP_REACH_CACHE_DIR=DIR    cache root (default ~/.cache/smtp-reach)
+#   SMTP_REACH_KUBERNETES=oldest the oldest Kubernetes the chart claims
+#                               (hack/controlplane/k8s-oldest): its apiserver,
+#                               controller-manager and scheduler; etcd and
+#                               kubectl linked from the main build; no kubelet
 #   SMTP_REACH_SYSTEM_KUBECTL=P kubectl to consider before building one
 #                               (default: kubectl on PATH, else /usr/bin/kubectl)
 #   SMTP_REACH_KEEP=1           smoke: keep the temp dir (certs, logs)
@@ -28,7 +32,14 @@ set -euo pipefail
 
 HACK_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 CP_DIR=$HACK_DIR/controlplane
-K8S_MOD=$CP_DIR/k8s
+case ${SMTP_REACH_KUBERNETES:-} in
+'' | newest) OLDEST= K8S_MOD=$CP_DIR/k8s ;;
+oldest) OLDEST=1 K8S_MOD=$CP_DIR/k8s-oldest ;;
+*)
+  printf 'control-plane: SMTP_REACH_KUBERNETES must be newest or oldest, not %s\n' "$SMTP_REACH_KUBERNETES" >&2
+  exit 2
+  ;;
+esac
 ETCD_MOD=$CP_DIR/etcd
 
 log() { printf 'control-plane: %s\n' "$*" >&2; }
@@ -54,6 +65,7 @@ CACHE_DIR=$CACHE_ROOT/k8s-$K8S_VERSION-etcd-$ETCD_VERSION
 BIN_DIR=$CACHE_DIR/bin
 CORE_BINS=(kube-apiserver kube-controller-manager kube-scheduler etcd)
 NODE_BINS=(kubelet) # same module and cache dir; real nodes only
+[[ -n $OLDEST ]] && NODE_BINS=() # the oldest runs on process nodes only
 
 have_all() {
   local b
@@ -121,12 +133,24 @@ k8s_ldflags() {
   printf '%s\n' "$flags"
 }
 
+# The oldest control plane shares the main build's etcd (an etcd newer than a
+# release's own is supported) and kubectl: build that first, then link them.
+link_from_newest() {
+  local newest b
+  SMTP_REACH_KUBERNETES=newest "${BASH_SOURCE[0]}" build
+  newest=$(SMTP_REACH_KUBERNETES=newest "${BASH_SOURCE[0]}" bin-dir)
+  for b in etcd kubectl; do
+    [[ -x $BIN_DIR/$b ]] || ln -sfn "$(readlink -f "$newest/$b")" "$BIN_DIR/$b"
+  done
+}
+
 cmd_build() {
   if have_all; then
     return 0
   fi
   go_env
   mkdir -p "$BIN_DIR"
+  if [[ -n $OLDEST ]]; then link_from_newest; fi
   local tmp
   tmp=$(mktemp -d "$CACHE_DIR/.build.XXXXXX")
   # shellcheck disable=SC2064

@@ -7,7 +7,6 @@ import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.smtpreach.cluster.LocalCluster;
 import io.smtpreach.cluster.OperatorInstall;
 import io.smtpreach.cluster.WithLocalCluster;
-import io.smtpreach.peers.ProcessRunner;
 import io.smtpreach.peers.ProjectPaths;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -53,7 +52,7 @@ class HelmChartIT {
     }
     try (var files = Files.list(ProjectPaths.root().resolve("deploy/examples"))) {
       for (Path f : files.sorted().toList()) {
-        var r = kubectl(cluster, "apply", "--dry-run=server", "-f", f.toString());
+        var r = cluster.kubectl("apply", "--dry-run=server", "-f", f.toString());
         assertThat(r.exitCode()).as(f + ": " + r.output()).isZero();
         assertThat(r.output()).as(f.toString()).contains("smtpendpoint.smtpreach.io/");
       }
@@ -67,24 +66,17 @@ class HelmChartIT {
         .isEqualTo(operatorGrants(HelmChartTest.docs(Files.readString(manifests))));
   }
 
-  private static void dryRun(LocalCluster cluster, String manifests) throws IOException {
+  /** {@code kubectl apply --dry-run=server} of the manifests succeeds and creates the operator. */
+  static void dryRun(LocalCluster cluster, String manifests) throws IOException {
     Path file = Files.createTempFile("smtp-reach-chart", ".yaml");
-    Files.writeString(file, manifests);
-    var r = kubectl(cluster, "apply", "--dry-run=server", "-f", file.toString());
-    assertThat(r.exitCode()).as(r.output()).isZero();
-    assertThat(r.output()).contains("deployment.apps/smtp-reach created (server dry run)");
-  }
-
-  private static ProcessRunner.Result kubectl(LocalCluster cluster, String... args) {
-    String bin =
-        ProcessRunner.run(List.of(ProjectPaths.hack("control-plane.sh").toString(), "bin-dir"), 30)
-            .output()
-            .strip();
-    List<String> cmd =
-        new java.util.ArrayList<>(
-            List.of(bin + "/kubectl", "--kubeconfig", cluster.kubeconfig().toString()));
-    cmd.addAll(List.of(args));
-    return ProcessRunner.run(cmd, 120);
+    try {
+      Files.writeString(file, manifests);
+      var r = cluster.kubectl("apply", "--dry-run=server", "-f", file.toString());
+      assertThat(r.exitCode()).as(r.output()).isZero();
+      assertThat(r.output()).contains("deployment.apps/smtp-reach created (server dry run)");
+    } finally {
+      Files.delete(file);
+    }
   }
 
   /**

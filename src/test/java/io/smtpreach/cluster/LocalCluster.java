@@ -30,12 +30,14 @@ public final class LocalCluster implements AutoCloseable {
   private static final long START_TIMEOUT_SECONDS = 45 * 60; // a cold build of the binaries
 
   private final Path dir;
+  private final KubernetesRelease release;
   private final KubernetesClient client;
   private final List<ProcessNode> nodes = new ArrayList<>();
   private final List<RealNode> realNodes = new ArrayList<>();
 
-  private LocalCluster(Path dir, KubernetesClient client) {
+  private LocalCluster(Path dir, KubernetesRelease release, KubernetesClient client) {
     this.dir = dir;
+    this.release = release;
     this.client = client;
   }
 
@@ -45,22 +47,22 @@ public final class LocalCluster implements AutoCloseable {
    * toolchain to build them.
    */
   public static void requireSupport() {
+    requireSupport(KubernetesRelease.NEWEST);
+  }
+
+  /** {@link #requireSupport()} for a control plane at {@code release}. */
+  public static void requireSupport(KubernetesRelease release) {
     Requirements.require(Requirements.isRoot(), "the local cluster's process nodes need root");
     Requirements.require(Requirements.onPath("openssl"), "openssl is not installed");
     Requirements.require(Requirements.onPath("curl"), "curl is not installed");
     Requirements.require(
-        binariesBuilt() || Requirements.onPath("go"),
+        binariesBuilt(release) || Requirements.onPath("go"),
         "the control-plane binaries are not built and there is no go to build them"
             + " (hack/control-plane.sh build)");
   }
 
-  private static boolean binariesBuilt() {
-    var r =
-        ProcessRunner.run(List.of(ProjectPaths.hack("control-plane.sh").toString(), "bin-dir"), 30);
-    if (r.exitCode() != 0) {
-      return false;
-    }
-    Path bin = Path.of(r.output().strip());
+  private static boolean binariesBuilt(KubernetesRelease release) {
+    Path bin = binDir(release);
     return Stream.of(
             "etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl")
         .allMatch(b -> Files.isExecutable(bin.resolve(b)));
@@ -71,12 +73,21 @@ public final class LocalCluster implements AutoCloseable {
    * running there by a killed run is stopped first.
    */
   public static LocalCluster start(Path dir) {
+    return start(dir, KubernetesRelease.NEWEST);
+  }
+
+  /** {@link #start(Path)} with the control plane at {@code release}. */
+  public static LocalCluster start(Path dir, KubernetesRelease release) {
     Path script = ProjectPaths.hack("local-cluster.sh");
     ProcessRunner.run(List.of(script.toString(), "down", dir.toString()), 120);
-    ProcessRunner.run(List.of(script.toString(), "up", dir.toString()), START_TIMEOUT_SECONDS)
+    ProcessRunner.run(
+            List.of(script.toString(), "up", dir.toString()),
+            START_TIMEOUT_SECONDS,
+            release.environment())
         .orThrow("hack/local-cluster.sh up " + dir);
     try {
-      return new LocalCluster(dir.toAbsolutePath(), clientFor(dir.resolve("admin.kubeconfig")));
+      return new LocalCluster(
+          dir.toAbsolutePath(), release, clientFor(dir.resolve("admin.kubeconfig")));
     } catch (RuntimeException e) {
       ProcessRunner.run(List.of(script.toString(), "down", dir.toString()), 120);
       throw e;
@@ -92,6 +103,28 @@ public final class LocalCluster implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  /** The control plane's bin directory (hack/control-plane.sh bin-dir) for {@code release}. */
+  static Path binDir(KubernetesRelease release) {
+    return Path.of(
+        ProcessRunner.run(
+                List.of(ProjectPaths.hack("control-plane.sh").toString(), "bin-dir"),
+                30,
+                release.environment())
+            .orThrow("hack/control-plane.sh bin-dir")
+            .output()
+            .strip());
+  }
+
+  /** Runs the control plane's kubectl as cluster admin. */
+  public ProcessRunner.Result kubectl(String... args) {
+    List<String> command = new ArrayList<>();
+    command.add(binDir(release).resolve("kubectl").toString());
+    command.add("--kubeconfig");
+    command.add(kubeconfig().toString());
+    command.addAll(List.of(args));
+    return ProcessRunner.run(command, 120);
   }
 
   /** A cluster-admin client (group system:masters). */

@@ -22,10 +22,12 @@ public final class LocalClusterExtension
 
   @Override
   public void beforeAll(ExtensionContext context) {
-    LocalCluster.requireSupport();
+    WithLocalCluster with = context.getRequiredTestClass().getAnnotation(WithLocalCluster.class);
+    KubernetesRelease release = with == null ? KubernetesRelease.NEWEST : with.value();
+    LocalCluster.requireSupport(release);
     String name = context.getRequiredTestClass().getSimpleName();
     Path dir = ProjectPaths.root().resolve("target/local-cluster").resolve(name);
-    context.getStore(STORE).put(LocalCluster.class, LocalCluster.start(dir));
+    context.getStore(STORE).put(LocalCluster.class, LocalCluster.start(dir, release));
   }
 
   @Override

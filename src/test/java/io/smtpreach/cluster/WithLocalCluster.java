@@ -13,4 +13,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @Target(ElementType.TYPE)
 @Retention(RetentionPolicy.RUNTIME)
 @ExtendWith(LocalClusterExtension.class)
-public @interface WithLocalCluster {}
+public @interface WithLocalCluster {
+  /** Which Kubernetes the control plane runs. */
+  KubernetesRelease value() default KubernetesRelease.NEWEST;
+}

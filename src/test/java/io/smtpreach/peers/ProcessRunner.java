@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /** Runs a command to completion with a deadline and returns its exit code and output. */
@@ -21,8 +22,16 @@ public final class ProcessRunner {
   private ProcessRunner() {}
 
   public static Result run(List<String> command, long timeoutSeconds) {
+    return run(command, timeoutSeconds, Map.of());
+  }
+
+  /** Runs {@code command} with {@code environment} added to this process's environment. */
+  public static Result run(
+      List<String> command, long timeoutSeconds, Map<String, String> environment) {
     try {
-      Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+      ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+      builder.environment().putAll(environment);
+      Process p = builder.start();
       p.getOutputStream().close();
       byte[] out = p.getInputStream().readAllBytes();
       if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {

@@ -675,7 +675,7 @@ class SmtpEndpointOperatorIT {
 
     SmtpEndpointSpec twice = spec();
     twice.ports = List.of(new PortSpec(587, null, null), new PortSpec(587, TlsMode.Implicit, null));
-    assertRejected(ns, twice, "each port may be listed only once");
+    assertRejected(ns, twice, "Duplicate value"); // ports is a list map keyed by port
 
     SmtpEndpointSpec fast = spec();
     fast.interval = "10s";
