@@ -9,6 +9,10 @@ public class SourceStatus {
   @JsonPropertyDescription("The node-label value, node name, or any.")
   public String name;
 
+  @JsonPropertyDescription(
+      "IPv4 or IPv6, with ipFamily Each only: then each family of a source is its own entry.")
+  public String family;
+
   @JsonPropertyDescription("The node the probe pod ran on.")
   public String node;
 

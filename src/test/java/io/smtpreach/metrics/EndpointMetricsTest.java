@@ -207,6 +207,7 @@ class EndpointMetricsTest {
     return StatusAggregator.afterRound(
             null,
             List.of(P587),
+            IpFamily.ANY,
             List.of(
                 SourceOutcome.ran("zone-b", "node-b", new ProbeReport("h", false, t, List.of(r)))),
             1,
