@@ -30,6 +30,7 @@ public class SourceStatus {
   @JsonPropertyDescription("Milliseconds per phase of this source's last probe.")
   public PortStatus.Timings timings;
 
-  @JsonPropertyDescription("The certificate's notAfter as this source saw it, RFC 3339.")
-  public String certificateNotAfter;
+  @JsonPropertyDescription(
+      "The TLS session and certificate this source saw: an interception on one path shows here.")
+  public PortStatus.TlsFacts tlsFacts;
 }

@@ -261,8 +261,8 @@ public final class EndpointMetrics extends Collector {
           phase(gauges, series, "tls_handshake", t.tls);
           phase(gauges, series, "total", t.total);
         }
-        if (s.certificateNotAfter != null) {
-          add(gauges, Family.CERT_NOT_AFTER, SOURCE, series, epochSeconds(s.certificateNotAfter));
+        if (s.tlsFacts != null && s.tlsFacts.notAfter != null) {
+          add(gauges, Family.CERT_NOT_AFTER, SOURCE, series, epochSeconds(s.tlsFacts.notAfter));
         }
       }
     }

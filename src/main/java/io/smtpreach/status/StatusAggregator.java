@@ -317,9 +317,7 @@ public final class StatusAggregator {
     s.since = before != null && s.state.equals(before.state) ? before.since : now;
     s.secure = r.isSecure();
     s.timings = timings(r);
-    if (r.tls() != null && r.tls().certificate() != null) {
-      s.certificateNotAfter = timestamp(r.tls().certificate().notAfter());
-    }
+    s.tlsFacts = tlsFacts(r);
     return s;
   }
 
@@ -327,18 +325,23 @@ public final class StatusAggregator {
     p.negotiated = r.negotiated() == null ? null : r.negotiated().displayName();
     p.timings = timings(r);
     p.authMechanisms = r.authMechanisms().isEmpty() ? null : r.authMechanisms();
-    if (r.tls() != null) {
-      PortStatus.TlsFacts t = new PortStatus.TlsFacts();
-      t.version = r.tls().protocol();
-      t.cipher = r.tls().cipherSuite();
-      CertificateFacts c = r.tls().certificate();
-      if (c != null) {
-        t.subject = c.subject();
-        t.issuer = c.issuer();
-        t.notAfter = timestamp(c.notAfter());
-      }
-      p.tlsFacts = t;
+    p.tlsFacts = tlsFacts(r);
+  }
+
+  private static PortStatus.TlsFacts tlsFacts(ProbeResult r) {
+    if (r.tls() == null) {
+      return null;
     }
+    PortStatus.TlsFacts t = new PortStatus.TlsFacts();
+    t.version = r.tls().protocol();
+    t.cipher = r.tls().cipherSuite();
+    CertificateFacts c = r.tls().certificate();
+    if (c != null) {
+      t.subject = c.subject();
+      t.issuer = c.issuer();
+      t.notAfter = timestamp(c.notAfter());
+    }
+    return t;
   }
 
   private static PortStatus.Timings timings(ProbeResult r) {

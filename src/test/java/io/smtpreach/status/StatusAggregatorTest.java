@@ -223,7 +223,7 @@ class StatusAggregatorTest {
   }
 
   @Test
-  void certificateExpiryAndTimingsAreKeptPerSource() {
+  void tlsFactsAndTimingsAreKeptPerSource() {
     CertificateFacts cert =
         new CertificateFacts("CN=smtp.test", "CN=ca", List.of(), T0, T0.plus(Duration.ofDays(20)));
     ProbeResult r =
@@ -239,7 +239,10 @@ class StatusAggregatorTest {
             .status()
             .ports
             .get(0);
-    assertThat(p.sources.get(0).certificateNotAfter).isEqualTo("2026-12-14T10:00:00Z");
+    assertThat(p.sources.get(0).tlsFacts)
+        .extracting(t -> t.version, t -> t.cipher, t -> t.subject, t -> t.notAfter)
+        .containsExactly(
+            "TLSv1.3", "TLS_AES_128_GCM_SHA256", "CN=smtp.test", "2026-12-14T10:00:00Z");
     assertThat(p.sources.get(0).timings.connect).isEqualTo(12L);
     assertThat(p.tlsFacts.version).isEqualTo("TLSv1.3");
     assertThat(p.tlsFacts.notAfter).isEqualTo("2026-12-14T10:00:00Z");
@@ -375,6 +378,41 @@ class StatusAggregatorTest {
     assertThat(StatusAggregator.verdicts(o, mx, IpFamily.EACH))
         .extracting(v -> v.family() + " " + v.result().reason().displayName())
         .containsExactly("IPv4 Ok", "IPv6 ConnectTimeout");
+  }
+
+  @Test
+  void withEachFamilyEachEntryHasTheTlsFactsItsFamilySaw() {
+    CertificateFacts real =
+        new CertificateFacts("CN=smtp.test", "CN=ca", List.of(), T0, T0.plus(Duration.ofDays(20)));
+    CertificateFacts intercepted =
+        new CertificateFacts(
+            "CN=smtp.test", "CN=proxy", List.of(), T0, T0.plus(Duration.ofDays(2)));
+    ProbeResult v4 =
+        ProbeResult.builder("h", P587, V4)
+            .negotiated(TlsMode.STARTTLS)
+            .tls(new TlsFacts("TLSv1.3", "TLS_AES_128_GCM_SHA256", real))
+            .build(Reason.OK, "ok");
+    ProbeResult v6 =
+        ProbeResult.builder("h", P587, V6)
+            .negotiated(TlsMode.STARTTLS)
+            .tls(new TlsFacts("TLSv1.2", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", intercepted))
+            .build(Reason.OK, "ok");
+
+    PortStatus p = each(null, T0, ran("zone-a", v4, v6)).status().ports.get(0);
+
+    assertThat(p.sources)
+        .extracting(
+            x ->
+                x.family
+                    + " "
+                    + x.tlsFacts.version
+                    + " "
+                    + x.tlsFacts.issuer
+                    + " "
+                    + x.tlsFacts.notAfter)
+        .containsExactly(
+            "IPv4 TLSv1.3 CN=ca 2026-12-14T10:00:00Z",
+            "IPv6 TLSv1.2 CN=proxy 2026-11-26T10:00:00Z");
   }
 
   // --- helpers ---
