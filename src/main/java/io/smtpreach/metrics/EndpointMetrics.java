@@ -29,8 +29,9 @@ import java.util.stream.Stream;
  * The Prometheus series of every endpoint, rendered at scrape time from the endpoints' statuses in
  * the operator's informer cache: they survive an operator restart, go with their endpoint, and cost
  * no memory between scrapes (a meter per series was 170 MB at 5,000 endpoints, docs/benchmarks.md).
- * Labels are bounded: names, ports, modes, sources, and closed sets (state, reason, phase); never
- * addresses or messages. Only the round counters are kept here, as they are not in the status.
+ * Labels are bounded: names, ports, modes, sources, and closed sets (family, state, reason, phase);
+ * never addresses or messages. Only the round counters are kept here, as they are not in the
+ * status.
  */
 public final class EndpointMetrics extends Collector {
   public static final String PORT_UP = "smtp_reach_port_up";
@@ -49,14 +50,22 @@ public final class EndpointMetrics extends Collector {
   public static final String STATUS_UNREADABLE = "smtp_reach_status_unreadable";
 
   private static final List<String> ENDPOINT = List.of("namespace", "endpoint");
+
+  /**
+   * A source's series: with ipFamily Each one per family ({@code IPv4}, {@code IPv6}), else {@code
+   * family="any"}, so that every sample of a metric has the same label names.
+   */
   private static final List<String> SOURCE =
-      List.of("namespace", "endpoint", "port", "mode", "source");
+      List.of("namespace", "endpoint", "port", "mode", "source", "family");
+
+  /** The {@code family} label of a source probed over whichever family (not Each). */
+  public static final String ANY_FAMILY = "any";
+
   private static final List<String> SOURCE_STATE = with(SOURCE, "state");
   private static final List<String> SOURCE_REASON = with(SOURCE, "reason");
   private static final List<String> SOURCE_EXPECT = with(SOURCE, "expect");
   private static final List<String> SOURCE_PHASE = with(SOURCE, "phase");
-  private static final List<String> PORT_TLS =
-      List.of("namespace", "endpoint", "port", "mode", "version", "cipher");
+  private static final List<String> SOURCE_TLS = with(with(SOURCE, "version"), "cipher");
   private static final List<String> ROUND_LABELS = List.of("namespace", "endpoint", "outcome");
   private static final RoundOutcome[] OUTCOMES = RoundOutcome.values();
 
@@ -72,7 +81,7 @@ public final class EndpointMetrics extends Collector {
         EndpointMetrics.CERT_NOT_AFTER, "The server certificate's notAfter, seconds since epoch"),
     TLS_INFO(
         EndpointMetrics.TLS_INFO,
-        "1, labelled with the port's last negotiated TLS version and cipher"),
+        "1, labelled with the TLS version and cipher this source last negotiated"),
     SECURE_SUBMISSION(
         EndpointMetrics.SECURE_SUBMISSION,
         "The SecureSubmissionAvailable condition: 587, 465 or 2525 works from every source"),
@@ -213,23 +222,15 @@ public final class EndpointMetrics extends Collector {
           epochSeconds(status.lastSuccessfulProbeTime));
     }
     for (PortStatus p : status.ports) {
-      if (p.tlsFacts != null && p.tlsFacts.version != null && p.tlsFacts.cipher != null) {
-        add(
-            gauges,
-            Family.TLS_INFO,
-            PORT_TLS,
+      for (SourceStatus s : p.sources) {
+        List<String> series =
             List.of(
                 endpoint.get(0),
                 endpoint.get(1),
                 String.valueOf(p.port),
                 p.tls,
-                p.tlsFacts.version,
-                p.tlsFacts.cipher),
-            1);
-      }
-      for (SourceStatus s : p.sources) {
-        List<String> series =
-            List.of(endpoint.get(0), endpoint.get(1), String.valueOf(p.port), p.tls, s.name);
+                s.name,
+                s.family == null ? ANY_FAMILY : s.family);
         add(
             gauges,
             Family.PORT_UP,
@@ -261,8 +262,16 @@ public final class EndpointMetrics extends Collector {
           phase(gauges, series, "tls_handshake", t.tls);
           phase(gauges, series, "total", t.total);
         }
-        if (s.certificateNotAfter != null) {
-          add(gauges, Family.CERT_NOT_AFTER, SOURCE, series, epochSeconds(s.certificateNotAfter));
+        if (s.tlsFacts != null && s.tlsFacts.notAfter != null) {
+          add(gauges, Family.CERT_NOT_AFTER, SOURCE, series, epochSeconds(s.tlsFacts.notAfter));
+        }
+        if (s.tlsFacts != null && s.tlsFacts.version != null && s.tlsFacts.cipher != null) {
+          add(
+              gauges,
+              Family.TLS_INFO,
+              SOURCE_TLS,
+              with(with(series, s.tlsFacts.version), s.tlsFacts.cipher),
+              1);
         }
       }
     }

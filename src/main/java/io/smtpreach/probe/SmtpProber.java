@@ -79,11 +79,16 @@ public final class SmtpProber implements AutoCloseable {
     try {
       hosts = withinDeadline(() -> resolver.resolveMx(domain), domain, deadline);
     } catch (ProbeFailure f) {
-      ProbeResult failed =
-          ProbeResult.builder(domain, smtp, options.ipFamily())
-              .timing(Phase.DNS, Duration.ofNanos(System.nanoTime() - t))
-              .build(f.reason(), f.getMessage());
-      return new ProbeReport(domain, true, started, List.of(failed));
+      // One result per family, as when hosts are probed: with EACH, each family has a verdict.
+      Duration dns = Duration.ofNanos(System.nanoTime() - t);
+      List<ProbeResult> failed = new ArrayList<>();
+      for (IpFamily family : options.ipFamily().expand()) {
+        failed.add(
+            ProbeResult.builder(domain, smtp, family)
+                .timing(Phase.DNS, dns)
+                .build(f.reason(), f.getMessage()));
+      }
+      return new ProbeReport(domain, true, started, failed);
     }
     List<Future<List<ProbeResult>>> futures = new ArrayList<>();
     for (HostResolver.MxHost mx : hosts.subList(0, Math.min(hosts.size(), MAX_MX_HOSTS))) {

@@ -7,6 +7,7 @@ import io.smtpreach.cli.BatchCommand;
 import io.smtpreach.config.OperatorConfig;
 import io.smtpreach.probe.Durations;
 import io.smtpreach.probe.Expectation;
+import io.smtpreach.probe.IpFamily;
 import io.smtpreach.probe.ProbeTarget;
 import io.smtpreach.probe.TlsMode;
 import java.time.Duration;
@@ -15,11 +16,13 @@ import java.util.List;
 
 /**
  * An endpoint's spec resolved against the operator's defaults, in the probe engine's terms: the
- * targets, the deadlines, and the {@code smtp-reach probe} arguments it is probed with (a probe pod
- * passes them to {@code smtp-reach batch}, which writes the result file).
+ * targets, the address family (EACH keeps each family's verdict apart), the deadlines, and the
+ * {@code smtp-reach probe} arguments it is probed with (a probe pod passes them to {@code
+ * smtp-reach batch}, which writes the result file).
  */
 public record ProbeSettings(
     List<ProbeTarget> targets,
+    IpFamily ipFamily,
     Duration interval,
     Duration timeout,
     Duration connectTimeout,
@@ -85,7 +88,8 @@ public record ProbeSettings(
       }
       args.addAll(List.of("--", spec.host));
     }
-    return new ProbeSettings(targets, interval, timeout, connect, args);
+    IpFamily family = spec.ipFamily == null ? IpFamily.ANY : family(spec.ipFamily);
+    return new ProbeSettings(targets, family, interval, timeout, connect, args);
   }
 
   private static String option(String name, String value) {
@@ -144,6 +148,15 @@ public record ProbeSettings(
       case Reachable -> Expectation.REACHABLE;
       case Blocked -> Expectation.BLOCKED;
       case Any -> Expectation.ANY;
+    };
+  }
+
+  private static IpFamily family(io.smtpreach.api.IpFamily family) {
+    return switch (family) {
+      case Any -> IpFamily.ANY;
+      case IPv4 -> IpFamily.V4;
+      case IPv6 -> IpFamily.V6;
+      case Each -> IpFamily.EACH;
     };
   }
 

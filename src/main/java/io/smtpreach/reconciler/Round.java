@@ -254,7 +254,13 @@ final class Round {
     Instant startedAt = Instant.parse(round.startedAt);
     StatusAggregator.Result result =
         StatusAggregator.afterRound(
-            d.status, d.o.settings().targets(), outcomes, d.generation, startedAt, d.o.now());
+            d.status,
+            d.o.settings().targets(),
+            d.o.settings().ipFamily(),
+            outcomes,
+            d.generation,
+            startedAt,
+            d.o.now());
     SmtpEndpointStatus previous = d.status;
     d.status = result.status();
     d.status.nextProbeTime = StatusAggregator.timestamp(startedAt.plus(d.o.settings().interval()));

@@ -79,6 +79,34 @@ class GrafanaDashboardTest {
     }
   }
 
+  /**
+   * With ipFamily Each a source has a series per family: a panel that kept {@code source} but not
+   * {@code family} would show the larger of the two and hide the family that is down.
+   */
+  @Test
+  void everyPerSourceQueryKeepsTheFamiliesApart() {
+    Pattern by = Pattern.compile("\\bby \\(([^)]*)\\)");
+    int perSource = 0;
+    for (JsonNode panel : dashboard.get("panels")) {
+      for (JsonNode target : panel.get("targets")) {
+        String expr = target.get("expr").asText();
+        Matcher m = by.matcher(expr);
+        while (m.find()) {
+          List<String> labels = List.of(m.group(1).split("\\s*,\\s*"));
+          if (labels.contains("source")) {
+            perSource++;
+            assertThat(labels).as(expr).contains("family");
+          }
+        }
+        String legend = target.path("legendFormat").asText();
+        if (legend.contains("{{source}}")) {
+          assertThat(legend).as(panel.get("title").asText()).contains("{{family}}");
+        }
+      }
+    }
+    assertThat(perSource).isPositive();
+  }
+
   private static JsonNode variable(String name) {
     for (JsonNode v : dashboard.at("/templating/list")) {
       if (v.get("name").asText().equals(name)) {
