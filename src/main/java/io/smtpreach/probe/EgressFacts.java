@@ -27,6 +27,12 @@ public record EgressFacts(
   /** The longest text kept of a list's TXT reason or error. */
   public static final int MAX_DETAIL_CHARS = 200;
 
+  /** What is kept of it when a report must be short. */
+  public static final int SHORT_DETAIL_CHARS = 60;
+
+  /** The most blocklist verdicts a report may carry. */
+  public static final int MAX_LISTS = 16;
+
   public EgressFacts {
     lists = lists == null ? List.of() : List.copyOf(lists);
   }
