@@ -78,6 +78,13 @@ public record ProbeSettings(
         args.add("--insecure");
       }
     }
+    // Blocklists are asked about the egress of endpoints that deliver directly only.
+    boolean direct = targets.stream().anyMatch(t -> t.port() == 25);
+    if (direct) {
+      for (String zone : config.dnsblZones().orElse(List.of())) {
+        args.add(option("--dnsbl", zone));
+      }
+    }
     if (spec.host != null) {
       if (spec.host.equals(BatchCommand.SEPARATOR)) {
         // It would split this endpoint's arguments in two in a shared probe pod.
