@@ -79,6 +79,17 @@ class GrafanaDashboardTest {
     }
   }
 
+  @Test
+  void egressAndBlocklistsHaveTheirPanels() {
+    List<String> exprs = new ArrayList<>();
+    dashboard
+        .get("panels")
+        .forEach(p -> p.get("targets").forEach(t -> exprs.add(t.get("expr").asText())));
+    assertThat(exprs)
+        .anyMatch(e -> e.contains("smtp_reach_egress_info{") && e.contains("address, seen_by, ptr"))
+        .anyMatch(e -> e.contains("smtp_reach_egress_listed{") && e.contains("source, list)"));
+  }
+
   private static JsonNode variable(String name) {
     for (JsonNode v : dashboard.at("/templating/list")) {
       if (v.get("name").asText().equals(name)) {
