@@ -133,7 +133,8 @@ public record ProbeSettings(
 
   /** The longest a probe pod may take once started: every port runs concurrently. */
   public Duration probeDeadline(Duration startAllowance) {
-    // DNS is inside the per-port deadline; MX look-ups and the JVM's start are not.
+    // The ports (DNS and MX look-ups included) end by the timeout, and the egress look-ups after
+    // them (PTR, blocklists) take at most the timeout again; the JVM's start is the allowance.
     return timeout.multipliedBy(2).plus(startAllowance);
   }
 
