@@ -60,8 +60,15 @@ public final class SmtpProber implements AutoCloseable {
   /** Probes every target of {@code host}; with {@link IpFamily#EACH}, once per address family. */
   public ProbeReport probe(String host, List<ProbeTarget> targets) {
     Instant started = Instant.now();
-    return new ProbeReport(
-        host, false, started, probeHost(host, targets, Deadline.after(options.timeout())));
+    List<ProbeResult> results = probeHost(host, targets, Deadline.after(options.timeout()));
+    boolean direct = targets.stream().anyMatch(t -> t.port() == PortProbe.RELAY_PORT);
+    return new ProbeReport(host, false, started, results).withEgress(egress(results, direct));
+  }
+
+  /** After the ports: which address this run's mail left from, and how receivers judge it. */
+  private EgressFacts egress(List<ProbeResult> results, boolean direct) {
+    return new EgressInspector(options, new HostResolver(options, executor), executor)
+        .inspect(results, direct);
   }
 
   /** Probes port 25 on the MX hosts of a mail domain: can this network deliver mail directly? */
@@ -98,7 +105,7 @@ public final class SmtpProber implements AutoCloseable {
     for (Future<List<ProbeResult>> f : futures) {
       results.addAll(join(f));
     }
-    return new ProbeReport(domain, true, started, results);
+    return new ProbeReport(domain, true, started, results).withEgress(egress(results, true));
   }
 
   private List<ProbeResult> probeHost(String host, List<ProbeTarget> targets, Deadline deadline) {

@@ -81,6 +81,13 @@ public record ProbeSettings(
         args.add("--insecure");
       }
     }
+    // Blocklists are asked about the egress of endpoints that deliver directly only.
+    boolean direct = targets.stream().anyMatch(t -> t.port() == 25);
+    if (direct) {
+      for (String zone : config.dnsblZones().orElse(List.of())) {
+        args.add(option("--dnsbl", zone));
+      }
+    }
     if (spec.host != null) {
       if (spec.host.equals(BatchCommand.SEPARATOR)) {
         // It would split this endpoint's arguments in two in a shared probe pod.
@@ -130,7 +137,8 @@ public record ProbeSettings(
 
   /** The longest a probe pod may take once started: every port runs concurrently. */
   public Duration probeDeadline(Duration startAllowance) {
-    // DNS is inside the per-port deadline; MX look-ups and the JVM's start are not.
+    // The ports (DNS and MX look-ups included) end by the timeout, and the egress look-ups after
+    // them (PTR, blocklists) take at most the timeout again; the JVM's start is the allowance.
     return timeout.multipliedBy(2).plus(startAllowance);
   }
 

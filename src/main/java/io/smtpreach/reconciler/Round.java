@@ -58,7 +58,12 @@ final class Round {
     boolean created(String round, String source);
   }
 
-  /** Everything a decision depends on, observed at {@code now}. */
+  /**
+   * Everything a decision depends on, observed at {@code now}.
+   *
+   * @param providerIds each node's {@code spec.providerID}, by node name: a cloud that blocks port
+   *     25 by policy is named in its Blocked message
+   */
   record Observation(
       SmtpEndpoint endpoint,
       ProbeSettings settings,
@@ -68,7 +73,8 @@ final class Round {
       PodLedger ledger,
       long activeProbePods,
       Instant watchingSince,
-      Instant now) {}
+      Instant now,
+      Map<String, String> providerIds) {}
 
   /** The settings a decision depends on. */
   record Limits(int maxConcurrentProbePods, Duration podStartTimeout, Duration startAllowance) {}
@@ -260,7 +266,8 @@ final class Round {
             outcomes,
             d.generation,
             startedAt,
-            d.o.now());
+            d.o.now(),
+            d.o.providerIds()::get);
     SmtpEndpointStatus previous = d.status;
     d.status = result.status();
     d.status.nextProbeTime = StatusAggregator.timestamp(startedAt.plus(d.o.settings().interval()));

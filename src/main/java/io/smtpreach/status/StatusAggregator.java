@@ -1,11 +1,14 @@
 package io.smtpreach.status;
 
+import io.smtpreach.api.EgressStatus;
 import io.smtpreach.api.PortStatus;
 import io.smtpreach.api.SmtpEndpointStatus;
 import io.smtpreach.api.SourceStatus;
 import io.smtpreach.probe.CertificateFacts;
+import io.smtpreach.probe.EgressFacts;
 import io.smtpreach.probe.IpFamily;
 import io.smtpreach.probe.Phase;
+import io.smtpreach.probe.PortState;
 import io.smtpreach.probe.ProbeResult;
 import io.smtpreach.probe.ProbeTarget;
 import io.smtpreach.probe.Reason;
@@ -23,6 +26,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.function.Function;
 import java.util.stream.Collectors;
 
 /**
@@ -47,7 +51,11 @@ public final class StatusAggregator {
   }
 
   /** The next status, what changed, and how the round went. */
-  public record Result(SmtpEndpointStatus status, List<PortChange> changes, RoundOutcome outcome) {}
+  public record Result(
+      SmtpEndpointStatus status,
+      List<PortChange> changes,
+      RoundOutcome outcome,
+      List<EgressChange> egressChanges) {}
 
   private StatusAggregator() {}
 
@@ -64,6 +72,23 @@ public final class StatusAggregator {
       long generation,
       Instant startedAt,
       Instant now) {
+    return afterRound(
+        previous, targets, ipFamily, outcomes, generation, startedAt, now, node -> null);
+  }
+
+  /**
+   * @param providerIdOf a node's {@code spec.providerID} (null if unknown): port 25 Blocked from a
+   *     cloud that blocks it by policy says so
+   */
+  public static Result afterRound(
+      SmtpEndpointStatus previous,
+      List<ProbeTarget> targets,
+      IpFamily ipFamily,
+      List<SourceOutcome> outcomes,
+      long generation,
+      Instant startedAt,
+      Instant now,
+      Function<String, String> providerIdOf) {
     SmtpEndpointStatus next = copyBookkeeping(previous);
     String nowText = timestamp(now);
     Map<Integer, PortStatus> oldPorts = new LinkedHashMap<>();
@@ -79,8 +104,10 @@ public final class StatusAggregator {
       if (old != null && !target.mode().displayName().equals(old.tls)) {
         old = null; // the mode changed: a different check, start its history afresh
       }
-      next.ports.add(port(target, ipFamily, old, sorted, anyRan, nowText, changes));
+      next.ports.add(port(target, ipFamily, old, sorted, anyRan, nowText, changes, providerIdOf));
     }
+    List<EgressChange> egressChanges = new ArrayList<>();
+    next.egress = egress(previous, sorted, anyRan, nowText, egressChanges);
     long ran = outcomes.stream().filter(SourceOutcome::ran).count();
     RoundOutcome outcome =
         ran == outcomes.size() && ran > 0
@@ -95,7 +122,7 @@ public final class StatusAggregator {
     next.observedGeneration = generation;
     probesRunning(next, outcomes, generation, nowText);
     portConditions(next, targets, generation, nowText);
-    return new Result(next, changes, outcome);
+    return new Result(next, changes, outcome, egressChanges);
   }
 
   /** The status when a round could not start at all (no eligible node, for example). */
@@ -162,7 +189,8 @@ public final class StatusAggregator {
       List<SourceOutcome> outcomes,
       boolean roundRan,
       String now,
-      List<PortChange> changes) {
+      List<PortChange> changes,
+      Function<String, String> providerIdOf) {
     Map<String, List<SourceStatus>> oldSources = new LinkedHashMap<>();
     if (old != null && old.sources != null) {
       old.sources.forEach(s -> oldSources.computeIfAbsent(s.name, n -> new ArrayList<>()).add(s));
@@ -182,6 +210,11 @@ public final class StatusAggregator {
       for (Verdict v : verdicts) {
         SourceStatus last = entry(before, v.family());
         SourceStatus s = source(o, v, last, now);
+        ProbeResult r = v.result();
+        if (r.target().port() == 25 && r.state() == PortState.BLOCKED && o.node() != null) {
+          CloudPort25Policy.explain(providerIdOf.apply(o.node()))
+              .ifPresent(why -> s.message = s.message + ". " + why);
+        }
         sources.add(s);
         fresh.put(s, v.result());
         if (last == null || !s.state.equals(last.state)) {
@@ -319,6 +352,111 @@ public final class StatusAggregator {
     s.timings = timings(r);
     s.tlsFacts = tlsFacts(r);
     return s;
+  }
+
+  /**
+   * Each source's egress: what this round's report says, else what was known (a source that did not
+   * run, or whose report had no room for it, keeps it: unknown is not a change).
+   */
+  private static List<EgressStatus> egress(
+      SmtpEndpointStatus previous,
+      List<SourceOutcome> outcomes,
+      boolean roundRan,
+      String now,
+      List<EgressChange> changes) {
+    Map<String, EgressStatus> old = new LinkedHashMap<>();
+    if (previous != null && previous.egress != null) {
+      previous.egress.forEach(e -> old.put(e.source, e));
+    }
+    List<EgressStatus> out = new ArrayList<>();
+    for (SourceOutcome o : outcomes) {
+      EgressStatus before = old.remove(o.source());
+      EgressFacts facts = o.ran() ? o.report().egress() : null;
+      if (facts == null) {
+        if (before != null) {
+          out.add(before);
+        }
+        continue;
+      }
+      EgressStatus e = new EgressStatus();
+      e.source = o.source();
+      e.node = o.node();
+      e.address = facts.address();
+      e.seenBy = facts.seenBy().displayName();
+      e.ptr = facts.ptr();
+      e.ptrConfirmed = facts.ptrConfirmed();
+      for (EgressFacts.Dnsbl l : facts.lists()) {
+        EgressStatus.Blocklist b = new EgressStatus.Blocklist();
+        b.name = l.zone();
+        b.verdict = l.verdict().displayName();
+        b.detail = l.detail();
+        e.lists.add(b);
+        if (l.verdict() == EgressFacts.Verdict.LISTED) {
+          e.listedOn.add(l.zone());
+        }
+      }
+      boolean sameAddress = before != null && e.address.equals(before.address);
+      e.since = sameAddress && before.since != null ? before.since : now;
+      out.add(e);
+      egressChanges(before, e, changes);
+    }
+    if (!roundRan) {
+      out.addAll(old.values());
+    }
+    out.sort(Comparator.comparing(e -> e.source));
+    return out.size() > MAX_SOURCES ? new ArrayList<>(out.subList(0, MAX_SOURCES)) : out;
+  }
+
+  private static void egressChanges(
+      EgressStatus before, EgressStatus now, List<EgressChange> changes) {
+    // Only an address seen the same way both times has changed: a server that stops echoing
+    // (Server, then Local) changes what is known, not the address.
+    if (before != null
+        && before.address != null
+        && now.seenBy.equals(before.seenBy)
+        && !now.address.equals(before.address)) {
+      changes.add(
+          new EgressChange(
+              EgressChange.Kind.EgressAddressChanged,
+              now.source,
+              now.address,
+              null,
+              "the address "
+                  + (now.seenBy.equals(EgressFacts.SeenBy.SERVER.displayName())
+                      ? "servers see"
+                      : "probes bind")
+                  + " changed from "
+                  + before.address
+                  + " to "
+                  + now.address
+                  + ": relays' allowlists and SPF records that name the old one no longer"
+                  + " match"));
+    }
+    List<String> wasListed = before == null ? List.of() : before.listedOn;
+    for (EgressStatus.Blocklist l : now.lists) {
+      boolean listed = now.listedOn.contains(l.name);
+      if (listed && !wasListed.contains(l.name)) {
+        changes.add(
+            new EgressChange(
+                EgressChange.Kind.EgressAddressListed,
+                now.source,
+                now.address,
+                l.name,
+                now.address
+                    + " is listed on "
+                    + l.name
+                    + (l.detail == null ? "" : ": " + l.detail)));
+      } else if (EgressFacts.Verdict.NOT_LISTED.displayName().equals(l.verdict)
+          && wasListed.contains(l.name)) {
+        changes.add(
+            new EgressChange(
+                EgressChange.Kind.EgressAddressDelisted,
+                now.source,
+                now.address,
+                l.name,
+                now.address + " is no longer listed on " + l.name));
+      }
+    }
   }
 
   private static void facts(PortStatus p, ProbeResult r) {

@@ -358,7 +358,8 @@ class RoundTest {
             },
             activePods,
             Instant.EPOCH,
-            now);
+            now,
+            Map.of());
     return round.next(o, status);
   }
 
