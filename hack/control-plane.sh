@@ -148,8 +148,15 @@ cmd_build() {
   if have_all; then
     return 0
   fi
-  go_env
   mkdir -p "$BIN_DIR"
+  # One build per cache directory at a time: make test builds the oldest control plane in the
+  # background while the unit tests run, and its test may ask for it before that build is done.
+  exec 9>"$CACHE_DIR/.build.lock"
+  flock 9
+  if have_all; then
+    return 0
+  fi
+  go_env
   if [[ -n $OLDEST ]]; then link_from_newest; fi
   local tmp
   tmp=$(mktemp -d "$CACHE_DIR/.build.XXXXXX")
