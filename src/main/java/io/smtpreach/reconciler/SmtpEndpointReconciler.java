@@ -254,6 +254,17 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
                 return batcher.created(namespace, name, round, source);
               }
             },
+            new Round.AgentLedger() {
+              @Override
+              public Optional<SourceOutcome> outcome(String round, String source) {
+                return agents.outcome(namespace, name, round, source);
+              }
+
+              @Override
+              public boolean asked(String round, String source) {
+                return agents.asked(namespace, name, round, source);
+              }
+            },
             activeProbePods(),
             watchingSince(now),
             now);

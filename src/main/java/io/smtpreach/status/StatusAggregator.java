@@ -259,6 +259,7 @@ public final class StatusAggregator {
     SourceStatus s = new SourceStatus();
     s.name = o.source();
     s.node = o.node();
+    s.via = o.via().name();
     s.state = r.state().displayName();
     s.reason = r.reason().displayName();
     s.message = r.message();
