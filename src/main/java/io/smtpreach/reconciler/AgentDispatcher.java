@@ -24,10 +24,10 @@ import org.jboss.logging.Logger;
 /**
  * Asks the probe agent of each source for an endpoint's round and keeps what came back until the
  * round is read: the agent rounds' counterpart of {@link ProbeBatcher}. Each call ends by the
- * round's deadline, as an outcome: the agent's report, or {@code AgentUnavailable} when no agent
- * of the source became ready in time, it could not be reached, was busy, or its answer was not
- * signed with the agents' key. Outcomes live in this process only: after a restart the round asks
- * again (Round.collectFromAgents).
+ * round's deadline, as an outcome: the agent's report, or {@code AgentUnavailable} when no agent of
+ * the source became ready in time, it could not be reached, was busy, or its answer was not signed
+ * with the agents' key. Outcomes live in this process only: after a restart the round asks again
+ * (Round.collectFromAgents).
  */
 final class AgentDispatcher implements AutoCloseable {
   private static final Logger LOG = Logger.getLogger(AgentDispatcher.class);

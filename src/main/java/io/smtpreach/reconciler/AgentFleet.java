@@ -18,8 +18,8 @@ import org.jboss.logging.Logger;
 /**
  * The operator's probe agents in its own namespace: creates the workload of each source that agent
  * rounds need, deletes those no endpoint needs any more, and finds the ready agent of a source
- * among the pods those workloads run. Only pods of the operator's namespace with the agents'
- * labels are ever called, and an agent's answer counts only when signed with the agents' key.
+ * among the pods those workloads run. Only pods of the operator's namespace with the agents' labels
+ * are ever called, and an agent's answer counts only when signed with the agents' key.
  */
 final class AgentFleet implements AgentDispatcher.Directory, AutoCloseable {
   private static final Logger LOG = Logger.getLogger(AgentFleet.class);
@@ -63,8 +63,7 @@ final class AgentFleet implements AgentDispatcher.Directory, AutoCloseable {
    */
   void sync(Set<AgentWorkloads.Identity> wanted) {
     wanted.forEach(this::apply);
-    Set<String> ids =
-        wanted.stream().map(AgentWorkloads.Identity::id).collect(Collectors.toSet());
+    Set<String> ids = wanted.stream().map(AgentWorkloads.Identity::id).collect(Collectors.toSet());
     List<HasMetadata> existing =
         new java.util.ArrayList<>(
             client
@@ -85,7 +84,9 @@ final class AgentFleet implements AgentDispatcher.Directory, AutoCloseable {
     for (HasMetadata w : existing) {
       String id = labels(w).get(AgentWorkloads.AGENT_LABEL);
       if (id != null && !ids.contains(id)) {
-        LOG.infof("deleting probe agent %s/%s: no endpoint needs it", namespace, w.getMetadata().getName());
+        LOG.infof(
+            "deleting probe agent %s/%s: no endpoint needs it",
+            namespace, w.getMetadata().getName());
         applied.remove(id);
         client.resource(w).delete();
       }

@@ -17,15 +17,15 @@ import java.util.Map;
 /**
  * The workloads that run the operator's probe agents, in its own namespace, one per source kind: a
  * Deployment for {@code any} and for each zone or node group (pinned by the group's node label), a
- * DaemonSet for EachNode. Their pods get no service-account token and no Secret but the agents' key,
- * run as the probe pods do (non-root, read-only root, no capabilities), and listen only on the
+ * DaemonSet for EachNode. Their pods get no service-account token and no Secret but the agents'
+ * key, run as the probe pods do (non-root, read-only root, no capabilities), and listen only on the
  * agent port, which the chart's NetworkPolicy opens to the operator alone.
  */
 final class AgentWorkloads {
   static final String NAME = "smtp-reach-agent";
   static final String AGENT_LABEL = "smtpreach.io/agent";
   static final String KEY_SECRET = "smtp-reach-agent-key";
-  static final String KEY_FILE_KEY = "key";
+  static final String KEY_FILE_KEY = PodSigningKey.KEY;
   static final String CONTAINER = "agent";
   private static final String KEY_DIR = "/etc/smtp-reach/agent";
 
@@ -54,8 +54,11 @@ final class AgentWorkloads {
     if (selector.keySet().equals(java.util.Set.of(ProbeSource.HOSTNAME_LABEL))) {
       return new Identity("nodes", Map.of(), true);
     }
-    String key = String.join(",", new java.util.TreeMap<>(selector).entrySet().stream()
-        .map(e -> e.getKey() + "=" + e.getValue()).toList());
+    String key =
+        String.join(
+            ",",
+            new java.util.TreeMap<>(selector)
+                .entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).toList());
     return new Identity(ProbePodFactory.shortHash(key, 6), selector, false);
   }
 

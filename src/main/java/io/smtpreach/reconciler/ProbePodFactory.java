@@ -40,6 +40,7 @@ public final class ProbePodFactory {
   public static final String MANAGED_BY_LABEL = "app.kubernetes.io/managed-by";
   public static final String MANAGED_BY = "smtp-reach";
   public static final String NAME_LABEL = "app.kubernetes.io/name";
+  public static final String PROBE_NAME = "smtp-reach-probe";
 
   /**
    * Prefix of a label per endpoint in the pod, valued with its round: {@code kubectl get pods -l
@@ -84,7 +85,7 @@ public final class ProbePodFactory {
     if (probe != null && probe.labels != null) {
       labels.putAll(probe.labels);
     }
-    labels.put(NAME_LABEL, "smtp-reach-probe");
+    labels.put(NAME_LABEL, PROBE_NAME);
     labels.put(MANAGED_BY_LABEL, MANAGED_BY);
     Map<String, String> annotations = new LinkedHashMap<>();
     if (probe != null && probe.annotations != null) {

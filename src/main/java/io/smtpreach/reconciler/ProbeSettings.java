@@ -1,10 +1,9 @@
 package io.smtpreach.reconciler;
 
+import io.smtpreach.api.PortSpec;
 import io.smtpreach.api.ProbeMode;
 import io.smtpreach.api.ProbeSpec;
 import io.smtpreach.api.ProbeVia;
-
-import io.smtpreach.api.PortSpec;
 import io.smtpreach.api.SmtpEndpoint;
 import io.smtpreach.api.SmtpEndpointSpec;
 import io.smtpreach.cli.BatchCommand;

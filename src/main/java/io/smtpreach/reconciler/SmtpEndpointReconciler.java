@@ -18,7 +18,9 @@ import io.javaoperatorsdk.operator.api.reconciler.RetryInfo;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
+import io.javaoperatorsdk.operator.processing.event.source.inbound.SimpleInboundEventSource;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
+import io.smtpreach.agent.AgentClient;
 import io.smtpreach.api.RoundStatus;
 import io.smtpreach.api.SmtpEndpoint;
 import io.smtpreach.api.SmtpEndpointStatus;
@@ -87,6 +89,15 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
   /** Set when the operator starts ({@link #prepareEventSources}): loading it reads a Secret. */
   private volatile PodSignature signature;
 
+  /** The probe agents and the calls to them; set at start, null when agents are off. */
+  private volatile AgentFleet fleet;
+
+  private volatile AgentDispatcher agents;
+
+  /** Wakes an endpoint when one of its agent calls ended. */
+  private final SimpleInboundEventSource<SmtpEndpoint> agentAnswers =
+      new SimpleInboundEventSource<>("agent-answers");
+
   /** Pods that claim an endpoint's round but that it did not create, reported once each. */
   private final Set<String> reportedForeignPods = ConcurrentHashMap.newKeySet();
 
@@ -130,12 +141,21 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
   public List<EventSource<?, SmtpEndpoint>> prepareEventSources(
       EventSourceContext<SmtpEndpoint> context) {
     signature = PodSigningKey.load(config, client);
+    if (config.agents().enabled()) {
+      startAgents();
+    }
     podSource =
         new InformerEventSource<>(
             InformerEventSourceConfiguration.from(Pod.class, SmtpEndpoint.class)
                 .withName("probe-pods")
                 .withLabelSelector(
-                    ProbePodFactory.MANAGED_BY_LABEL + "=" + ProbePodFactory.MANAGED_BY)
+                    ProbePodFactory.MANAGED_BY_LABEL
+                        + "="
+                        + ProbePodFactory.MANAGED_BY
+                        + ","
+                        + ProbePodFactory.NAME_LABEL
+                        + "="
+                        + ProbePodFactory.PROBE_NAME)
                 // A pod probes the endpoints its annotation names; it has an owner reference to
                 // each, for the garbage collector, none of them its controller.
                 .withSecondaryToPrimaryMapper(
@@ -164,7 +184,34 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
     metrics.renderFrom(endpoints::list, this::interval);
     sweeper.scheduleWithFixedDelay(
         this::sweep, SWEEP.toSeconds(), SWEEP.toSeconds(), TimeUnit.SECONDS);
-    return List.of(podSource, nodeSource);
+    return List.of(podSource, nodeSource, agentAnswers);
+  }
+
+  /** The agents' fleet in the operator's namespace, and the dispatcher that calls them. */
+  private void startAgents() {
+    String namespace =
+        config
+            .leaseNamespace()
+            .orElse(Objects.requireNonNullElse(client.getNamespace(), "default"));
+    byte[] key;
+    try {
+      key = AgentKey.load(client, namespace);
+    } catch (KubernetesClientException e) {
+      LOG.warnf(
+          "cannot read or create Secret %s/%s (%s): no probe agents; endpoints that need them say"
+              + " AgentsDisabled",
+          namespace, AgentWorkloads.KEY_SECRET, e.getMessage());
+      return;
+    }
+    AgentClient agentClient = new AgentClient(key);
+    fleet = new AgentFleet(client, namespace, new AgentWorkloads(config), config.agents().port());
+    agents =
+        new AgentDispatcher(
+            fleet,
+            (uri, arguments, deadline) ->
+                agentClient.probe(uri, List.of(arguments), deadline).get(0),
+            config.agents().maxCalls(),
+            agentAnswers::propagateEvent);
   }
 
   private void sweep() {
@@ -173,13 +220,18 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
     }
     try {
       metrics.retainOnly((ns, name) -> endpoints.get(new ResourceID(name, ns)).isPresent());
-      batcher.retainOnly(
+      java.util.function.Predicate<String[]> current =
           key ->
               endpoints
                   .get(new ResourceID(key[1], key[0]))
                   .map(e -> e.getStatus() == null ? null : e.getStatus().round)
                   .filter(round -> round.id.equals(key[2]))
-                  .isPresent());
+                  .isPresent();
+      batcher.retainOnly(current);
+      if (agents != null) {
+        agents.retainOnly(current);
+        fleet.sync(wantedAgents());
+      }
       List<Pod> pods = podSource.list().toList();
       pods.stream().filter(signature::authentic).forEach(p -> retire(p, null));
       Set<String> present =
@@ -187,6 +239,25 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
       reportedForeignPods.retainAll(present);
     } catch (RuntimeException e) {
       LOG.warnf(e, "sweep failed; next in %ss", SWEEP.toSeconds());
+    }
+  }
+
+  /** The agents of every source of every endpoint probed by agents. */
+  private Set<AgentWorkloads.Identity> wantedAgents() {
+    List<Node> nodes = nodeSource.list().toList();
+    return endpoints
+        .list()
+        .filter(e -> via(e).orElse(null) == io.smtpreach.api.ProbeVia.Agent)
+        .flatMap(e -> ProbeSource.of(e.getSpec().probe, nodes).stream())
+        .map(AgentWorkloads::identity)
+        .collect(Collectors.toSet());
+  }
+
+  private Optional<io.smtpreach.api.ProbeVia> via(SmtpEndpoint endpoint) {
+    try {
+      return Optional.of(ProbeSettings.of(endpoint, config).via());
+    } catch (IllegalArgumentException e) {
+      return Optional.empty();
     }
   }
 
@@ -218,6 +289,15 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
       settings = ProbeSettings.of(endpoint, config);
     } catch (IllegalArgumentException e) {
       return notProbed(endpoint, status, "InvalidSpec", e.getMessage(), context, now);
+    }
+    if (settings.via() == io.smtpreach.api.ProbeVia.Agent && agents == null) {
+      return notProbed(
+          endpoint,
+          status,
+          "AgentsDisabled",
+          "probe.mode is Agent but this operator runs no probe agents (smtp-reach.agents.enabled)",
+          context,
+          now);
     }
     Optional<String> notAllowed = policy.violation(endpoint.getSpec().probe);
     if (notAllowed.isPresent()) {
@@ -257,12 +337,14 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
             new Round.AgentLedger() {
               @Override
               public Optional<SourceOutcome> outcome(String round, String source) {
-                return agents.outcome(namespace, name, round, source);
+                return agents == null
+                    ? Optional.empty()
+                    : agents.outcome(namespace, name, round, source);
               }
 
               @Override
               public boolean asked(String round, String source) {
-                return agents.asked(namespace, name, round, source);
+                return agents != null && agents.asked(namespace, name, round, source);
               }
             },
             activeProbePods(),
@@ -325,12 +407,28 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
             source,
             start.urgent());
       }
+    } else if (action instanceof Round.AskAgents ask) {
+      LOG.infof(
+          "%s/%s: round %s (%s) from %d agent(s)",
+          namespace, name, ask.round().id, ask.round().trigger, ask.sources().size());
+      fleet.ensure(ask.sources());
+      Instant startBy = Instant.parse(ask.round().startedAt).plus(config.podStartTimeout());
+      for (ProbeSource source : ask.sources()) {
+        agents.ask(
+            new ProbePodFactory.Member(endpoint, settings, ask.round().id),
+            source,
+            startBy,
+            ask.deadline());
+      }
     } else if (action instanceof Round.RetirePods retire) {
       retire.pods().forEach(p -> retire(p, name));
     } else if (action instanceof Round.Report report) {
       reportRound(endpoint, report);
     } else if (action instanceof Round.Forget forget) {
       batcher.forget(namespace, name, forget.round(), forget.sources());
+      if (agents != null) {
+        agents.forget(namespace, name, forget.round(), forget.sources());
+      }
     }
   }
 

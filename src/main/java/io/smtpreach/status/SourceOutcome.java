@@ -1,7 +1,6 @@
 package io.smtpreach.status;
 
 import io.smtpreach.api.ProbeVia;
-
 import io.smtpreach.probe.ProbeReport;
 
 /**
