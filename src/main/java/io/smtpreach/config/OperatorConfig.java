@@ -116,6 +116,12 @@ public interface OperatorConfig {
     @WithDefault("32")
     int maxCalls();
 
+    /**
+     * The operator's Deployment in its namespace (the chart sets it): the agents' workloads name it
+     * as their owner, so that uninstalling the operator deletes them too.
+     */
+    Optional<String> owner();
+
     @WithDefault("50m")
     String cpuRequest();
 

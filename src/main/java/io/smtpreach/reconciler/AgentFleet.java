@@ -1,7 +1,10 @@
 package io.smtpreach.reconciler;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.OwnerReference;
+import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
@@ -34,11 +37,22 @@ final class AgentFleet implements AgentDispatcher.Directory, AutoCloseable {
   /** Workloads this process applied since it started, by identity id. */
   private final Set<String> applied = ConcurrentHashMap.newKeySet();
 
-  AgentFleet(KubernetesClient client, String namespace, AgentWorkloads workloads, int port) {
+  /** The operator's Deployment, if named: the agents' workloads go with it. */
+  private final Optional<String> owner;
+
+  private volatile OwnerReference ownerReference;
+
+  AgentFleet(
+      KubernetesClient client,
+      String namespace,
+      AgentWorkloads workloads,
+      int port,
+      Optional<String> owner) {
     this.client = client;
     this.namespace = namespace;
     this.workloads = workloads;
     this.port = port;
+    this.owner = owner;
     this.pods =
         client
             .pods()
@@ -95,17 +109,34 @@ final class AgentFleet implements AgentDispatcher.Directory, AutoCloseable {
 
   private void apply(AgentWorkloads.Identity id) {
     try {
-      client
-          .resource(workloads.workload(id, namespace))
-          .fieldManager(FIELD_MANAGER)
-          .forceConflicts()
-          .serverSideApply();
+      HasMetadata workload = workloads.workload(id, namespace);
+      ownerReference().ifPresent(ref -> workload.getMetadata().setOwnerReferences(List.of(ref)));
+      client.resource(workload).fieldManager(FIELD_MANAGER).forceConflicts().serverSideApply();
       if (applied.add(id.id())) {
         LOG.infof("probe agent %s/%s applied", namespace, id.workloadName());
       }
     } catch (KubernetesClientException e) {
       LOG.warnf("probe agent %s/%s not applied: %s", namespace, id.workloadName(), e.getMessage());
     }
+  }
+
+  /** The operator's Deployment as an owner, looked up once; none when unnamed or not found. */
+  private Optional<OwnerReference> ownerReference() {
+    if (ownerReference == null && owner.isPresent()) {
+      Deployment d = client.apps().deployments().inNamespace(namespace).withName(owner.get()).get();
+      if (d != null) {
+        ownerReference =
+            new OwnerReferenceBuilder()
+                .withApiVersion("apps/v1")
+                .withKind("Deployment")
+                .withName(d.getMetadata().getName())
+                .withUid(d.getMetadata().getUid())
+                .withController(false)
+                .withBlockOwnerDeletion(false)
+                .build();
+      }
+    }
+    return Optional.ofNullable(ownerReference);
   }
 
   @Override

@@ -204,7 +204,13 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
       return;
     }
     AgentClient agentClient = new AgentClient(key);
-    fleet = new AgentFleet(client, namespace, new AgentWorkloads(config), config.agents().port());
+    fleet =
+        new AgentFleet(
+            client,
+            namespace,
+            new AgentWorkloads(config),
+            config.agents().port(),
+            config.agents().owner());
     agents =
         new AgentDispatcher(
             fleet,

@@ -51,6 +51,11 @@ public class TestOperatorConfig implements OperatorConfig {
       }
 
       @Override
+      public Optional<String> owner() {
+        return Optional.empty();
+      }
+
+      @Override
       public String cpuRequest() {
         return "50m";
       }
