@@ -27,6 +27,7 @@ final class AgentWorkloads {
   static final String KEY_SECRET = "smtp-reach-agent-key";
   static final String KEY_FILE_KEY = PodSigningKey.KEY;
   static final String CONTAINER = "agent";
+  static final String LAUNCHER = "/opt/smtp-reach/bin/agent";
   private static final String KEY_DIR = "/etc/smtp-reach/agent";
 
   /** Which agent serves a source, and the workload that runs it. */
@@ -136,8 +137,9 @@ final class AgentWorkloads {
         .addNewContainer()
         .withName(CONTAINER)
         .withImage(config.probeImage())
+        // The image's agent launcher: a resident JVM's flags, not the one-shot probe's.
+        .withCommand(LAUNCHER)
         .withArgs(
-            "agent",
             "--listen=" + port,
             "--key-file=" + KEY_DIR + "/" + KEY_FILE_KEY,
             "--max-concurrent=" + agents.maxConcurrent(),

@@ -72,7 +72,8 @@ class AgentWorkloadsTest {
         .satisfies(
             v -> assertThat(v.getSecret().getSecretName()).isEqualTo("smtp-reach-agent-key"));
     Container c = pod.getContainers().get(0);
-    assertThat(c.getArgs()).startsWith("agent").contains("--listen=8440");
+    assertThat(c.getCommand()).containsExactly("/opt/smtp-reach/bin/agent");
+    assertThat(c.getArgs()).contains("--listen=8440", "--key-file=/etc/smtp-reach/agent/key");
     assertThat(c.getSecurityContext().getReadOnlyRootFilesystem()).isTrue();
     assertThat(c.getSecurityContext().getAllowPrivilegeEscalation()).isFalse();
     assertThat(c.getSecurityContext().getCapabilities().getDrop()).containsExactly("ALL");
