@@ -6,8 +6,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * One port's verdict. With several sources, the port shows its worst source (one not as expected
- * first) and {@link #sources} lists each, failing ones first.
+ * One port's verdict. With several sources (or families, with ipFamily Each), the port shows its
+ * worst entry (one not as expected first) and {@link #sources} lists each, failing ones first.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public class PortStatus {
@@ -48,10 +48,12 @@ public class PortStatus {
 
   public List<String> authMechanisms;
 
-  @JsonPropertyDescription("Each source's verdict, failing first (at most 32).")
+  @JsonPropertyDescription(
+      "Each source's verdict (with ipFamily Each, each source's per family), failing first (at"
+          + " most 32).")
   public List<SourceStatus> sources = new ArrayList<>();
 
-  @JsonPropertyDescription("Sources left out of the list to bound its size.")
+  @JsonPropertyDescription("Entries left out of the list to bound its size.")
   public Integer sourcesOmitted;
 
   /** Phase durations in milliseconds. */

@@ -36,6 +36,11 @@ public class SmtpEndpointStatus {
   public List<PortStatus> ports = new ArrayList<>();
 
   @JsonPropertyDescription(
+      "Per source, the address its mail leaves from, its reverse DNS and the blocklists that list"
+          + " it.")
+  public List<EgressStatus> egress = new ArrayList<>();
+
+  @JsonPropertyDescription(
       "The round in progress, or the next interval round (its startedAt still in the future).")
   public RoundStatus round;
 

@@ -9,6 +9,10 @@ public class SourceStatus {
   @JsonPropertyDescription("The node-label value, node name, or any.")
   public String name;
 
+  @JsonPropertyDescription(
+      "IPv4 or IPv6, with ipFamily Each only: then each family of a source is its own entry.")
+  public String family;
+
   @JsonPropertyDescription("The node the probe pod ran on.")
   public String node;
 
@@ -29,6 +33,7 @@ public class SourceStatus {
   @JsonPropertyDescription("Milliseconds per phase of this source's last probe.")
   public PortStatus.Timings timings;
 
-  @JsonPropertyDescription("The certificate's notAfter as this source saw it, RFC 3339.")
-  public String certificateNotAfter;
+  @JsonPropertyDescription(
+      "The TLS session and certificate this source saw: an interception on one path shows here.")
+  public PortStatus.TlsFacts tlsFacts;
 }

@@ -177,6 +177,17 @@ public final class ProbeCommand implements Callable<Integer> {
             "ADDRESS[:PORT]",
             "Ask this DNS server instead of the system's resolver."));
     spec.addOption(
+        OptionSpec.builder("--dnsbl")
+            .paramLabel("ZONE")
+            .type(List.class)
+            .auxiliaryTypes(String.class)
+            .description(
+                "A DNS blocklist to look the egress address up in, repeatable (at most "
+                    + ProbeOptions.MAX_DNSBL_ZONES
+                    + "); asked only when the probe delivers directly (port 25, --mx). E.g."
+                    + " --dnsbl zen.spamhaus.org (mind the list's terms and query limits).")
+            .build());
+    spec.addOption(
         option(
             "--auth-user",
             "USER",
@@ -461,6 +472,10 @@ public final class ProbeCommand implements Callable<Integer> {
     String dnsServer = value("--dns-server");
     if (dnsServer != null) {
       b.dnsServer(parse(() -> dnsServer(dnsServer)));
+    }
+    List<String> dnsbl = value("--dnsbl");
+    if (dnsbl != null) {
+      parse(() -> b.dnsblZones(dnsbl));
     }
     String authUser = value("--auth-user");
     String user = authUser != null ? authUser : environment.get(ENV_USERNAME);

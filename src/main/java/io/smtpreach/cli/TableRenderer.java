@@ -2,6 +2,7 @@ package io.smtpreach.cli;
 
 import io.smtpreach.probe.CertificateFacts;
 import io.smtpreach.probe.Durations;
+import io.smtpreach.probe.EgressFacts;
 import io.smtpreach.probe.Phase;
 import io.smtpreach.probe.ProbeReport;
 import io.smtpreach.probe.ProbeResult;
@@ -70,6 +71,9 @@ final class TableRenderer {
           .append(report.results().size())
           .append(" not as expected (marked !)\n");
     }
+    if (report.egress() != null) {
+      out.append(egress(report.egress()));
+    }
     if (report.mx()) {
       boolean direct = report.results().stream().anyMatch(r -> r.reason() == Reason.OK);
       out.append("Direct delivery on port 25: ")
@@ -82,6 +86,52 @@ final class TableRenderer {
                   .recommended()
                   .map(t -> t.port() + "/" + t.mode().displayName())
                   .orElse("none (no secure submission port works)"))
+          .append('\n');
+    }
+    return out.toString();
+  }
+
+  /**
+   * {@code Egress: 203.0.113.5 (seen by the server; local 10.0.0.7), PTR out.example.com
+   * (confirmed)}, then a line per blocklist that had something to say.
+   */
+  static String egress(EgressFacts e) {
+    StringBuilder out = new StringBuilder("Egress: ").append(e.address());
+    if (e.seenBy() == EgressFacts.SeenBy.SERVER) {
+      out.append(" (seen by the server");
+      if (e.local() != null && !e.local().equals(e.address())) {
+        out.append("; local ").append(e.local());
+      }
+      out.append(')');
+    } else {
+      out.append(" (local; no server said which address it saw)");
+    }
+    if (e.ptr() != null) {
+      out.append(", PTR ")
+          .append(e.ptr())
+          .append(
+              e.ptrConfirmed() == null
+                  ? " (not confirmed: lookup failed)"
+                  : e.ptrConfirmed() ? " (confirmed)" : " (does not resolve back)");
+    } else if (Boolean.FALSE.equals(e.ptrConfirmed())) {
+      out.append(", no PTR");
+    } else if (e.ptrConfirmed() == null) {
+      out.append(", PTR unknown");
+    }
+    out.append('\n');
+    for (EgressFacts.Dnsbl l : e.lists()) {
+      String what =
+          switch (l.verdict()) {
+            case LISTED -> "LISTED";
+            case NOT_LISTED -> "not listed";
+            // The detail says why: the list's own error code, or the lookup's failure.
+            case LIST_ERROR, LOOKUP_FAILED -> "no verdict";
+          };
+      out.append("  ")
+          .append(l.zone())
+          .append(": ")
+          .append(what)
+          .append(l.detail() == null ? "" : ": " + l.detail())
           .append('\n');
     }
     return out.toString();

@@ -33,6 +33,14 @@ public interface OperatorConfig {
    */
   Optional<List<String>> probeImagePullSecrets();
 
+  /**
+   * DNS blocklists (zones, comma-separated) to look up the egress address of endpoints that deliver
+   * directly (port 25, {@code mxDomain}) in; none by default. Each costs a query per endpoint and
+   * round from the probe pods' resolver: mind the lists' terms (Spamhaus refuses queries through
+   * public resolvers, answering 127.255.255.254, shown as a list error, not a listing).
+   */
+  Optional<List<String>> dnsblZones();
+
   /** Resources of probe containers that set none. */
   ProbeResources probeResources();
 

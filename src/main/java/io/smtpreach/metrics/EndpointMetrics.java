@@ -2,6 +2,7 @@ package io.smtpreach.metrics;
 
 import io.fabric8.kubernetes.api.model.Condition;
 import io.prometheus.client.Collector;
+import io.smtpreach.api.EgressStatus;
 import io.smtpreach.api.PortStatus;
 import io.smtpreach.api.SmtpEndpoint;
 import io.smtpreach.api.SmtpEndpointStatus;
@@ -29,8 +30,9 @@ import java.util.stream.Stream;
  * The Prometheus series of every endpoint, rendered at scrape time from the endpoints' statuses in
  * the operator's informer cache: they survive an operator restart, go with their endpoint, and cost
  * no memory between scrapes (a meter per series was 170 MB at 5,000 endpoints, docs/benchmarks.md).
- * Labels are bounded: names, ports, modes, sources, and closed sets (state, reason, phase); never
- * addresses or messages. Only the round counters are kept here, as they are not in the status.
+ * Labels are bounded: names, ports, modes, sources, and closed sets (family, state, reason, phase);
+ * never messages, and addresses only in {@code smtp_reach_egress_info}, one series per source. Only
+ * the round counters are kept here, as they are not in the status.
  */
 public final class EndpointMetrics extends Collector {
   public static final String PORT_UP = "smtp_reach_port_up";
@@ -47,16 +49,31 @@ public final class EndpointMetrics extends Collector {
   public static final String INTERVAL = "smtp_reach_probe_interval_seconds";
   public static final String ROUNDS = "smtp_reach_probe_rounds";
   public static final String STATUS_UNREADABLE = "smtp_reach_status_unreadable";
+  public static final String EGRESS_INFO = "smtp_reach_egress_info";
+  public static final String EGRESS_LISTED = "smtp_reach_egress_listed";
+  public static final String EGRESS_LIST_ERROR = "smtp_reach_egress_list_error";
 
   private static final List<String> ENDPOINT = List.of("namespace", "endpoint");
+
+  /**
+   * A source's series: with ipFamily Each one per family ({@code IPv4}, {@code IPv6}), else {@code
+   * family="any"}, so that every sample of a metric has the same label names.
+   */
   private static final List<String> SOURCE =
-      List.of("namespace", "endpoint", "port", "mode", "source");
+      List.of("namespace", "endpoint", "port", "mode", "source", "family");
+
+  /** The {@code family} label of a source probed over whichever family (not Each). */
+  public static final String ANY_FAMILY = "any";
+
   private static final List<String> SOURCE_STATE = with(SOURCE, "state");
   private static final List<String> SOURCE_REASON = with(SOURCE, "reason");
   private static final List<String> SOURCE_EXPECT = with(SOURCE, "expect");
   private static final List<String> SOURCE_PHASE = with(SOURCE, "phase");
-  private static final List<String> PORT_TLS =
-      List.of("namespace", "endpoint", "port", "mode", "version", "cipher");
+  private static final List<String> SOURCE_TLS = with(with(SOURCE, "version"), "cipher");
+  private static final List<String> EGRESS =
+      List.of("namespace", "endpoint", "source", "address", "seen_by", "ptr", "ptr_confirmed");
+  private static final List<String> EGRESS_LIST =
+      List.of("namespace", "endpoint", "source", "list");
   private static final List<String> ROUND_LABELS = List.of("namespace", "endpoint", "outcome");
   private static final RoundOutcome[] OUTCOMES = RoundOutcome.values();
 
@@ -72,7 +89,7 @@ public final class EndpointMetrics extends Collector {
         EndpointMetrics.CERT_NOT_AFTER, "The server certificate's notAfter, seconds since epoch"),
     TLS_INFO(
         EndpointMetrics.TLS_INFO,
-        "1, labelled with the port's last negotiated TLS version and cipher"),
+        "1, labelled with the TLS version and cipher this source last negotiated"),
     SECURE_SUBMISSION(
         EndpointMetrics.SECURE_SUBMISSION,
         "The SecureSubmissionAvailable condition: 587, 465 or 2525 works from every source"),
@@ -81,7 +98,18 @@ public final class EndpointMetrics extends Collector {
         EndpointMetrics.PROBES_RUNNING, "The ProbesRunning condition: the last round ran"),
     LAST_SUCCESS(
         EndpointMetrics.LAST_SUCCESS, "Start of the last round in which every probe pod ran"),
-    INTERVAL(EndpointMetrics.INTERVAL, "The endpoint's probe interval");
+    INTERVAL(EndpointMetrics.INTERVAL, "The endpoint's probe interval"),
+    EGRESS_INFO(
+        EndpointMetrics.EGRESS_INFO,
+        "1, labelled with the address a source's mail leaves from, who saw it (Server or Local),"
+            + " its PTR name and whether that resolves back (true, false, unknown)"),
+    EGRESS_LISTED(
+        EndpointMetrics.EGRESS_LISTED,
+        "1 when a configured DNS blocklist lists the source's egress address, 0 when it does not;"
+            + " no series while the list gives no verdict"),
+    EGRESS_LIST_ERROR(
+        EndpointMetrics.EGRESS_LIST_ERROR,
+        "1 when a blocklist gave no verdict: its own error (127.255.255.x) or a failed lookup");
 
     final String metric;
     final String help;
@@ -212,24 +240,19 @@ public final class EndpointMetrics extends Collector {
           endpoint,
           epochSeconds(status.lastSuccessfulProbeTime));
     }
+    for (EgressStatus e : status.egress == null ? List.<EgressStatus>of() : status.egress) {
+      egress(gauges, endpoint, e);
+    }
     for (PortStatus p : status.ports) {
-      if (p.tlsFacts != null && p.tlsFacts.version != null && p.tlsFacts.cipher != null) {
-        add(
-            gauges,
-            Family.TLS_INFO,
-            PORT_TLS,
+      for (SourceStatus s : p.sources) {
+        List<String> series =
             List.of(
                 endpoint.get(0),
                 endpoint.get(1),
                 String.valueOf(p.port),
                 p.tls,
-                p.tlsFacts.version,
-                p.tlsFacts.cipher),
-            1);
-      }
-      for (SourceStatus s : p.sources) {
-        List<String> series =
-            List.of(endpoint.get(0), endpoint.get(1), String.valueOf(p.port), p.tls, s.name);
+                s.name,
+                s.family == null ? ANY_FAMILY : s.family);
         add(
             gauges,
             Family.PORT_UP,
@@ -261,9 +284,45 @@ public final class EndpointMetrics extends Collector {
           phase(gauges, series, "tls_handshake", t.tls);
           phase(gauges, series, "total", t.total);
         }
-        if (s.certificateNotAfter != null) {
-          add(gauges, Family.CERT_NOT_AFTER, SOURCE, series, epochSeconds(s.certificateNotAfter));
+        if (s.tlsFacts != null && s.tlsFacts.notAfter != null) {
+          add(gauges, Family.CERT_NOT_AFTER, SOURCE, series, epochSeconds(s.tlsFacts.notAfter));
         }
+        if (s.tlsFacts != null && s.tlsFacts.version != null && s.tlsFacts.cipher != null) {
+          add(
+              gauges,
+              Family.TLS_INFO,
+              SOURCE_TLS,
+              with(with(series, s.tlsFacts.version), s.tlsFacts.cipher),
+              1);
+        }
+      }
+    }
+  }
+
+  private static void egress(
+      Map<Family, List<MetricFamilySamples.Sample>> gauges, List<String> endpoint, EgressStatus e) {
+    if (e.address == null || e.source == null) {
+      return;
+    }
+    add(
+        gauges,
+        Family.EGRESS_INFO,
+        EGRESS,
+        List.of(
+            endpoint.get(0),
+            endpoint.get(1),
+            e.source,
+            e.address,
+            Objects.requireNonNullElse(e.seenBy, ""),
+            Objects.requireNonNullElse(e.ptr, ""),
+            e.ptrConfirmed == null ? "unknown" : e.ptrConfirmed.toString()),
+        1);
+    for (EgressStatus.Blocklist l : e.lists == null ? List.<EgressStatus.Blocklist>of() : e.lists) {
+      List<String> series = List.of(endpoint.get(0), endpoint.get(1), e.source, l.name);
+      switch (l.verdict == null ? "" : l.verdict) {
+        case "Listed" -> add(gauges, Family.EGRESS_LISTED, EGRESS_LIST, series, 1);
+        case "NotListed" -> add(gauges, Family.EGRESS_LISTED, EGRESS_LIST, series, 0);
+        default -> add(gauges, Family.EGRESS_LIST_ERROR, EGRESS_LIST, series, 1);
       }
     }
   }

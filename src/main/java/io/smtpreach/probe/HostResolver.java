@@ -147,7 +147,8 @@ final class HostResolver {
     return hosts;
   }
 
-  private record Answer(int result, String error, Record[] records) {
+  /** A lookup's outcome: dnsjava's {@link Lookup} result code, its error text, the records. */
+  record Answer(int result, String error, Record[] records) {
     static final Answer SKIPPED = new Answer(-1, null, new Record[0]);
 
     List<InetAddress> addresses() {
@@ -161,6 +162,27 @@ final class HostResolver {
       }
       return out;
     }
+  }
+
+  /**
+   * One question about an absolute name (a reverse name, a blocklist entry, a PTR target), through
+   * the same resolver, cache and deadlines as host lookups; no search list.
+   */
+  Answer query(Name name, int type) {
+    Lookup lookup = new Lookup(name, type);
+    Dns shared = dns();
+    lookup.setResolver(shared.resolver());
+    lookup.setCache(shared.cache());
+    lookup.setSearchPath((Name[]) null);
+    lookup.setHostsFileParser(null); // receivers ask DNS, not this machine's /etc/hosts
+    Record[] records = lookup.run();
+    return new Answer(
+        lookup.getResult(), lookup.getErrorString(), records == null ? new Record[0] : records);
+  }
+
+  /** True when an answer is a timeout rather than a refusal or an error. */
+  static boolean timedOut(Answer answer) {
+    return answer.result == Lookup.TRY_AGAIN && isTimeout(answer);
   }
 
   private Answer lookup(String host, int type) {

@@ -21,6 +21,16 @@ public enum IpFamily {
     };
   }
 
+  /** As the SmtpEndpoint API spells it: Any, IPv4, IPv6, Each. */
+  public String displayName() {
+    return switch (this) {
+      case ANY -> "Any";
+      case V4 -> "IPv4";
+      case V6 -> "IPv6";
+      case EACH -> "Each";
+    };
+  }
+
   /** The families one target is probed over: both for {@link #EACH}, else just this one. */
   public List<IpFamily> expand() {
     return this == EACH ? List.of(V4, V6) : List.of(this);

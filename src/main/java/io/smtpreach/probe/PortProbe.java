@@ -239,6 +239,7 @@ final class PortProbe {
       s.setTcpNoDelay(true);
       s.connect(new InetSocketAddress(address, target.port()), timeout);
       result.timing(Phase.CONNECT, Duration.ofNanos(System.nanoTime() - t));
+      result.localAddress(s.getLocalAddress().getHostAddress());
       raw = s;
       socket = s;
       in = new BufferedInputStream(s.getInputStream(), 4096);
@@ -361,6 +362,7 @@ final class PortProbe {
       throw new ProbeFailure(
           Reason.EHLO_REJECTED, "server rejected EHLO: " + Text.excerpt(reply.summary()));
     }
+    EhloAddress.parse(reply.firstLine()).ifPresent(a -> result.seenAddress(a.getHostAddress()));
     List<String> caps = new ArrayList<>();
     for (String line : reply.lines().subList(1, reply.lines().size())) {
       caps.add(Text.sanitize(line, 200));

@@ -3,6 +3,10 @@ package io.smtpreach.probe;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.regex.Pattern;
 
 /**
  * How to probe: deadlines, names, trust and the optional credential check.
@@ -24,6 +28,8 @@ import java.time.Duration;
  * @param ipFamily which address family to use
  * @param credentials an AUTH check to run after TLS; may be null
  * @param dnsServer a DNS server to ask instead of the system's; may be null
+ * @param dnsblZones DNS blocklists to look the egress address up in, when the probe delivers
+ *     directly (port 25, MX mode); none by default
  */
 public record ProbeOptions(
     Duration connectTimeout,
@@ -39,7 +45,15 @@ public record ProbeOptions(
     TlsVersion minTlsVersion,
     IpFamily ipFamily,
     Credentials credentials,
-    InetSocketAddress dnsServer) {
+    InetSocketAddress dnsServer,
+    List<String> dnsblZones) {
+
+  /** Blocklists one probe asks at most: each costs a query (two for a listing) per round. */
+  public static final int MAX_DNSBL_ZONES = 8;
+
+  public ProbeOptions {
+    dnsblZones = dnsblZones == null ? List.of() : List.copyOf(dnsblZones);
+  }
 
   public static final String DEFAULT_EHLO_NAME = "smtp-reach.invalid";
 
@@ -80,8 +94,13 @@ public record ProbeOptions(
     b.ipFamily = ipFamily;
     b.credentials = credentials;
     b.dnsServer = dnsServer;
+    b.dnsblZones = dnsblZones;
     return b;
   }
+
+  /** Two or more LDH labels of at most 63 characters: a blocklist zone. */
+  private static final Pattern DNS_NAME =
+      Pattern.compile("([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?");
 
   /** Fluent construction with the defaults the command line documents. */
   public static final class Builder {
@@ -99,6 +118,7 @@ public record ProbeOptions(
     private IpFamily ipFamily = IpFamily.ANY;
     private Credentials credentials;
     private InetSocketAddress dnsServer;
+    private List<String> dnsblZones = List.of();
 
     public Builder connectTimeout(Duration d) {
       connectTimeout = positive(d, "connect timeout");
@@ -173,6 +193,32 @@ public record ProbeOptions(
       return this;
     }
 
+    /**
+     * The blocklists' zones, each checked to be a DNS name: a zone is put into queries, and into
+     * metric labels and Events.
+     */
+    public Builder dnsblZones(List<String> zones) {
+      if (zones.size() > MAX_DNSBL_ZONES) {
+        throw new IllegalArgumentException("at most " + MAX_DNSBL_ZONES + " DNS blocklists");
+      }
+      List<String> checked = new ArrayList<>();
+      for (String zone : zones) {
+        String z = zone == null ? "" : zone.strip().toLowerCase(Locale.ROOT);
+        z = z.endsWith(".") ? z.substring(0, z.length() - 1) : z;
+        if (!DNS_NAME.matcher(z).matches() || z.length() > 200) {
+          throw new IllegalArgumentException(
+              "DNS blocklist '"
+                  + Text.excerpt(zone)
+                  + "' is not a DNS name (e.g. zen.spamhaus.org)");
+        }
+        if (!checked.contains(z)) {
+          checked.add(z);
+        }
+      }
+      dnsblZones = List.copyOf(checked);
+      return this;
+    }
+
     public ProbeOptions build() {
       return new ProbeOptions(
           connectTimeout,
@@ -188,7 +234,8 @@ public record ProbeOptions(
           minTlsVersion,
           ipFamily,
           credentials,
-          dnsServer);
+          dnsServer,
+          dnsblZones);
     }
 
     private static Duration positive(Duration d, String what) {

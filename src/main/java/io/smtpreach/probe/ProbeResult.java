@@ -12,6 +12,9 @@ import java.util.Map;
  *
  * @param negotiated the TLS mode the dialogue really used (AUTO resolves to one of the others)
  * @param authenticated null when no credential check ran
+ * @param localAddress the address the probe's socket was bound to; null before a connection
+ * @param seenAddress the client address the server echoed in its EHLO reply; null when it did not
+ *     (or not in a form read strictly: {@link EhloAddress})
  */
 public record ProbeResult(
     String host,
@@ -28,7 +31,46 @@ public record ProbeResult(
     List<String> tlsCapabilities,
     List<String> authMechanisms,
     TlsFacts tls,
-    Boolean authenticated) {
+    Boolean authenticated,
+    String localAddress,
+    String seenAddress) {
+
+  /** A result with no egress addresses (decoded, or made in tests). */
+  public ProbeResult(
+      String host,
+      ProbeTarget target,
+      IpFamily family,
+      Reason reason,
+      String message,
+      List<String> addresses,
+      String address,
+      TlsMode negotiated,
+      Map<Phase, Duration> timings,
+      String greeting,
+      List<String> capabilities,
+      List<String> tlsCapabilities,
+      List<String> authMechanisms,
+      TlsFacts tls,
+      Boolean authenticated) {
+    this(
+        host,
+        target,
+        family,
+        reason,
+        message,
+        addresses,
+        address,
+        negotiated,
+        timings,
+        greeting,
+        capabilities,
+        tlsCapabilities,
+        authMechanisms,
+        tls,
+        authenticated,
+        null,
+        null);
+  }
 
   public ProbeResult {
     addresses = copy(addresses);
@@ -90,6 +132,8 @@ public record ProbeResult(
     private List<String> authMechanisms = List.of();
     private TlsFacts tls;
     private Boolean authenticated;
+    private String localAddress;
+    private String seenAddress;
 
     private Builder(String host, ProbeTarget target, IpFamily family) {
       this.host = host;
@@ -160,6 +204,19 @@ public record ProbeResult(
       return this;
     }
 
+    public Builder localAddress(String value) {
+      localAddress = value;
+      return this;
+    }
+
+    /** The first address a server echoed sticks: a later EHLO (after TLS) only confirms it. */
+    public Builder seenAddress(String value) {
+      if (seenAddress == null) {
+        seenAddress = value;
+      }
+      return this;
+    }
+
     public ProbeResult build(Reason reason, String message) {
       return new ProbeResult(
           host,
@@ -176,7 +233,9 @@ public record ProbeResult(
           tlsCapabilities,
           authMechanisms,
           tls,
-          authenticated);
+          authenticated,
+          localAddress,
+          seenAddress);
     }
   }
 }

@@ -65,7 +65,8 @@ public final class ReportCodec {
             report.mx(),
             report.startedAt(),
             report.results(),
-            report.truncated());
+            report.truncated(),
+            report.egress());
     String json = write(shortened, Detail.MINIMAL, 0, leftOut(report, 0));
     if (fits(json, maxBytes)) {
       return json;
@@ -107,7 +108,41 @@ public final class ReportCodec {
     if (truncated > 0) {
       w.field("truncated", truncated);
     }
+    if (report.egress() != null && detail != Detail.MINIMAL) {
+      writeEgress(w, report.egress(), detail.compareTo(Detail.SHORT) < 0);
+    }
     return w.endObject().toString();
+  }
+
+  /**
+   * The egress facts survive every level but the smallest, where only state and reason fit; at
+   * {@link Detail#SHORT} a list's reason is cut short.
+   */
+  private static void writeEgress(JsonWriter w, EgressFacts e, boolean fullReasons) {
+    w.name("egress").beginObject();
+    w.field("address", e.address());
+    w.field("seenBy", e.seenBy().displayName());
+    if (e.local() != null && !e.local().equals(e.address())) {
+      w.field("local", e.local());
+    }
+    w.field("ptr", e.ptr());
+    if (e.ptrConfirmed() != null) {
+      w.name("ptrConfirmed").value(e.ptrConfirmed());
+    }
+    if (!e.lists().isEmpty()) {
+      w.name("lists").beginArray();
+      for (EgressFacts.Dnsbl l : e.lists()) {
+        w.beginObject();
+        w.field("zone", l.zone());
+        w.field("verdict", l.verdict().displayName());
+        w.field(
+            "detail",
+            fullReasons ? l.detail() : Text.sanitize(l.detail(), EgressFacts.SHORT_DETAIL_CHARS));
+        w.endObject();
+      }
+      w.endArray();
+    }
+    w.endObject();
   }
 
   private static void writeResult(JsonWriter w, ProbeResult r, String subject, Detail detail) {

@@ -89,7 +89,94 @@ final class ReportParser {
     }
     JsonNode mx = root.get("mx");
     int truncated = (int) number(root, "truncated", 0, 0, Integer.MAX_VALUE);
-    return new ProbeReport(subject, mx != null && mx.asBoolean(false), at, decoded, truncated);
+    return new ProbeReport(
+        subject, mx != null && mx.asBoolean(false), at, decoded, truncated, egress(root));
+  }
+
+  /** An IP literal as the probe writes one (IPv6 with an optional zone). */
+  private static final java.util.regex.Pattern ADDRESS =
+      java.util.regex.Pattern.compile("[0-9A-Fa-f:.]{2,45}(%[A-Za-z0-9_.-]{1,32})?");
+
+  /**
+   * The egress facts, if present. They become status fields, Events and metric labels: an address
+   * must be an address literal, names and zones bounded, and a list's reason is made safe to show.
+   */
+  private static EgressFacts egress(JsonNode root) throws MalformedReportException {
+    JsonNode e = root.get("egress");
+    if (e == null) {
+      return null;
+    }
+    if (!e.isObject()) {
+      throw new MalformedReportException("'egress' must be an object");
+    }
+    String address = address(e, "address", true);
+    EgressFacts.SeenBy seenBy;
+    try {
+      seenBy = EgressFacts.SeenBy.fromDisplayName(text(e, "seenBy", true));
+    } catch (IllegalArgumentException x) {
+      throw new MalformedReportException(x.getMessage());
+    }
+    String local = address(e, "local", false);
+    String ptr = bounded(e, "ptr", 253);
+    JsonNode confirmed = e.get("ptrConfirmed");
+    if (confirmed != null && !confirmed.isBoolean()) {
+      throw new MalformedReportException("'ptrConfirmed' must be true or false");
+    }
+    List<EgressFacts.Dnsbl> lists = new ArrayList<>();
+    JsonNode l = e.get("lists");
+    if (l != null) {
+      if (!l.isArray() || l.size() > EgressFacts.MAX_LISTS) {
+        throw new MalformedReportException(
+            "'lists' must be an array of at most " + EgressFacts.MAX_LISTS + " objects");
+      }
+      for (JsonNode entry : l) {
+        if (!entry.isObject()) {
+          throw new MalformedReportException("each of 'lists' must be an object");
+        }
+        EgressFacts.Verdict verdict;
+        try {
+          verdict = EgressFacts.Verdict.fromDisplayName(text(entry, "verdict", true));
+        } catch (IllegalArgumentException x) {
+          throw new MalformedReportException(x.getMessage());
+        }
+        String zone = bounded(entry, "zone", 253);
+        if (zone == null) {
+          throw new MalformedReportException("missing 'zone'");
+        }
+        lists.add(
+            new EgressFacts.Dnsbl(
+                zone,
+                verdict,
+                Text.sanitize(text(entry, "detail", false), EgressFacts.MAX_DETAIL_CHARS)));
+      }
+    }
+    return new EgressFacts(
+        address,
+        seenBy,
+        local == null ? address : local,
+        ptr,
+        confirmed == null ? null : confirmed.booleanValue(),
+        lists);
+  }
+
+  private static String address(JsonNode node, String field, boolean required)
+      throws MalformedReportException {
+    String a = text(node, field, required);
+    if (a != null && !ADDRESS.matcher(a).matches()) {
+      throw new MalformedReportException("'" + field + "' is not an IP address");
+    }
+    return a;
+  }
+
+  /** A name shown as it is: printable, and no longer than DNS allows. */
+  private static String bounded(JsonNode node, String field, int max)
+      throws MalformedReportException {
+    String v = text(node, field, false);
+    if (v != null && (v.length() > max || !v.equals(Text.sanitize(v, max)))) {
+      throw new MalformedReportException(
+          "'" + field + "' must be printable and at most " + max + " characters");
+    }
+    return v;
   }
 
   private static ProbeResult decodeResult(JsonNode r, String subject)

@@ -60,8 +60,15 @@ public final class SmtpProber implements AutoCloseable {
   /** Probes every target of {@code host}; with {@link IpFamily#EACH}, once per address family. */
   public ProbeReport probe(String host, List<ProbeTarget> targets) {
     Instant started = Instant.now();
-    return new ProbeReport(
-        host, false, started, probeHost(host, targets, Deadline.after(options.timeout())));
+    List<ProbeResult> results = probeHost(host, targets, Deadline.after(options.timeout()));
+    boolean direct = targets.stream().anyMatch(t -> t.port() == PortProbe.RELAY_PORT);
+    return new ProbeReport(host, false, started, results).withEgress(egress(results, direct));
+  }
+
+  /** After the ports: which address this run's mail left from, and how receivers judge it. */
+  private EgressFacts egress(List<ProbeResult> results, boolean direct) {
+    return new EgressInspector(options, new HostResolver(options, executor), executor)
+        .inspect(results, direct);
   }
 
   /** Probes port 25 on the MX hosts of a mail domain: can this network deliver mail directly? */
@@ -79,11 +86,16 @@ public final class SmtpProber implements AutoCloseable {
     try {
       hosts = withinDeadline(() -> resolver.resolveMx(domain), domain, deadline);
     } catch (ProbeFailure f) {
-      ProbeResult failed =
-          ProbeResult.builder(domain, smtp, options.ipFamily())
-              .timing(Phase.DNS, Duration.ofNanos(System.nanoTime() - t))
-              .build(f.reason(), f.getMessage());
-      return new ProbeReport(domain, true, started, List.of(failed));
+      // One result per family, as when hosts are probed: with EACH, each family has a verdict.
+      Duration dns = Duration.ofNanos(System.nanoTime() - t);
+      List<ProbeResult> failed = new ArrayList<>();
+      for (IpFamily family : options.ipFamily().expand()) {
+        failed.add(
+            ProbeResult.builder(domain, smtp, family)
+                .timing(Phase.DNS, dns)
+                .build(f.reason(), f.getMessage()));
+      }
+      return new ProbeReport(domain, true, started, failed);
     }
     List<Future<List<ProbeResult>>> futures = new ArrayList<>();
     for (HostResolver.MxHost mx : hosts.subList(0, Math.min(hosts.size(), MAX_MX_HOSTS))) {
@@ -93,7 +105,7 @@ public final class SmtpProber implements AutoCloseable {
     for (Future<List<ProbeResult>> f : futures) {
       results.addAll(join(f));
     }
-    return new ProbeReport(domain, true, started, results);
+    return new ProbeReport(domain, true, started, results).withEgress(egress(results, true));
   }
 
   private List<ProbeResult> probeHost(String host, List<ProbeTarget> targets, Deadline deadline) {

@@ -10,6 +10,7 @@ import io.smtpreach.cli.BatchCommand;
 import io.smtpreach.config.OperatorConfig;
 import io.smtpreach.probe.Durations;
 import io.smtpreach.probe.Expectation;
+import io.smtpreach.probe.IpFamily;
 import io.smtpreach.probe.ProbeTarget;
 import io.smtpreach.probe.TlsMode;
 import java.time.Duration;
@@ -18,11 +19,13 @@ import java.util.List;
 
 /**
  * An endpoint's spec resolved against the operator's defaults, in the probe engine's terms: the
- * targets, the deadlines, and the {@code smtp-reach probe} arguments it is probed with (a probe pod
- * passes them to {@code smtp-reach batch}, which writes the result file).
+ * targets, the address family (EACH keeps each family's verdict apart), the deadlines, and the
+ * {@code smtp-reach probe} arguments it is probed with (a probe pod passes them to {@code
+ * smtp-reach batch}, which writes the result file).
  */
 public record ProbeSettings(
     List<ProbeTarget> targets,
+    IpFamily ipFamily,
     Duration interval,
     Duration timeout,
     Duration connectTimeout,
@@ -82,6 +85,13 @@ public record ProbeSettings(
         args.add("--insecure");
       }
     }
+    // Blocklists are asked about the egress of endpoints that deliver directly only.
+    boolean direct = targets.stream().anyMatch(t -> t.port() == 25);
+    if (direct) {
+      for (String zone : config.dnsblZones().orElse(List.of())) {
+        args.add(option("--dnsbl", zone));
+      }
+    }
     if (spec.host != null) {
       if (spec.host.equals(BatchCommand.SEPARATOR)) {
         // It would split this endpoint's arguments in two in a shared probe pod.
@@ -89,8 +99,9 @@ public record ProbeSettings(
       }
       args.addAll(List.of("--", spec.host));
     }
+    IpFamily family = spec.ipFamily == null ? IpFamily.ANY : family(spec.ipFamily);
     return new ProbeSettings(
-        targets, interval, timeout, connect, args, via(spec, config.agents().enabled()));
+        targets, family, interval, timeout, connect, args, via(spec, config.agents().enabled()));
   }
 
   /**
@@ -163,7 +174,8 @@ public record ProbeSettings(
 
   /** The longest a probe pod may take once started: every port runs concurrently. */
   public Duration probeDeadline(Duration startAllowance) {
-    // DNS is inside the per-port deadline; MX look-ups and the JVM's start are not.
+    // The ports (DNS and MX look-ups included) end by the timeout, and the egress look-ups after
+    // them (PTR, blocklists) take at most the timeout again; the JVM's start is the allowance.
     return timeout.multipliedBy(2).plus(startAllowance);
   }
 
@@ -181,6 +193,15 @@ public record ProbeSettings(
       case Reachable -> Expectation.REACHABLE;
       case Blocked -> Expectation.BLOCKED;
       case Any -> Expectation.ANY;
+    };
+  }
+
+  private static IpFamily family(io.smtpreach.api.IpFamily family) {
+    return switch (family) {
+      case Any -> IpFamily.ANY;
+      case IPv4 -> IpFamily.V4;
+      case IPv6 -> IpFamily.V6;
+      case Each -> IpFamily.EACH;
     };
   }
 

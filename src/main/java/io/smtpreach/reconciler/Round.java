@@ -68,7 +68,12 @@ final class Round {
     boolean asked(String round, String source);
   }
 
-  /** Everything a decision depends on, observed at {@code now}. */
+  /**
+   * Everything a decision depends on, observed at {@code now}.
+   *
+   * @param providerIds each node's {@code spec.providerID}, by node name: a cloud that blocks port
+   *     25 by policy is named in its Blocked message
+   */
   record Observation(
       SmtpEndpoint endpoint,
       ProbeSettings settings,
@@ -79,7 +84,8 @@ final class Round {
       AgentLedger agents,
       long activeProbePods,
       Instant watchingSince,
-      Instant now) {
+      Instant now,
+      Map<String, String> providerIds) {
 
     boolean viaAgents() {
       return settings.via() == ProbeVia.Agent;
@@ -343,7 +349,14 @@ final class Round {
     Instant startedAt = Instant.parse(round.startedAt);
     StatusAggregator.Result result =
         StatusAggregator.afterRound(
-            d.status, d.o.settings().targets(), outcomes, d.generation, startedAt, d.o.now());
+            d.status,
+            d.o.settings().targets(),
+            d.o.settings().ipFamily(),
+            outcomes,
+            d.generation,
+            startedAt,
+            d.o.now(),
+            d.o.providerIds()::get);
     SmtpEndpointStatus previous = d.status;
     d.status = result.status();
     d.status.nextProbeTime = StatusAggregator.timestamp(startedAt.plus(d.o.settings().interval()));

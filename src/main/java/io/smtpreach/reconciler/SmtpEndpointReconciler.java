@@ -26,14 +26,17 @@ import io.smtpreach.api.SmtpEndpoint;
 import io.smtpreach.api.SmtpEndpointStatus;
 import io.smtpreach.config.OperatorConfig;
 import io.smtpreach.metrics.EndpointMetrics;
+import io.smtpreach.probe.ProbeOptions;
 import io.smtpreach.status.ConditionTypes;
 import io.smtpreach.status.Conditions;
+import io.smtpreach.status.EgressChange;
 import io.smtpreach.status.PortChange;
 import io.smtpreach.status.SourceOutcome;
 import io.smtpreach.status.StatusAggregator;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -117,6 +120,8 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
   public SmtpEndpointReconciler(
       OperatorConfig config, EndpointMetrics metrics, KubernetesClient client) {
     this.config = config;
+    // A blocklist that is no DNS name would fail every direct-delivery probe: refuse to start.
+    ProbeOptions.builder().dnsblZones(config.dnsblZones().orElse(List.of()));
     this.metrics = metrics;
     this.policy = ProbePolicy.of(config.probePolicy());
     this.rounds =
@@ -355,7 +360,8 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
             },
             activeProbePods(),
             watchingSince(now),
-            now);
+            now,
+            providerIds(nodes));
 
     // Decide, then act: the status first, so that a round is on record before its pods exist.
     Round.Plan plan = rounds.next(observation, status);
@@ -514,6 +520,17 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
         .rescheduleAfter(AFTER_RETRIES);
   }
 
+  /** Each node's {@code spec.providerID}, for the clouds that block port 25 by policy. */
+  private static Map<String, String> providerIds(List<Node> nodes) {
+    Map<String, String> ids = new HashMap<>();
+    for (Node n : nodes) {
+      if (n.getSpec() != null && n.getSpec().getProviderID() != null) {
+        ids.put(n.getMetadata().getName(), n.getSpec().getProviderID());
+      }
+    }
+    return ids;
+  }
+
   /** Events for every changed port and for probes that stop or start running; the round counter. */
   private void reportRound(SmtpEndpoint endpoint, Round.Report report) {
     String namespace = endpoint.getMetadata().getNamespace();
@@ -532,6 +549,14 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
       events.record(
           endpoint,
           change.asExpected() ? EventRecorder.Type.Normal : EventRecorder.Type.Warning,
+          change.eventReason(),
+          change.eventMessage());
+      LOG.infof("%s/%s: %s", namespace, name, change.eventMessage());
+    }
+    for (EgressChange change : result.egressChanges()) {
+      events.record(
+          endpoint,
+          change.kind().warning ? EventRecorder.Type.Warning : EventRecorder.Type.Normal,
           change.eventReason(),
           change.eventMessage());
       LOG.infof("%s/%s: %s", namespace, name, change.eventMessage());

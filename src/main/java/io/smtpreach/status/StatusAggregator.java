@@ -1,10 +1,14 @@
 package io.smtpreach.status;
 
+import io.smtpreach.api.EgressStatus;
 import io.smtpreach.api.PortStatus;
 import io.smtpreach.api.SmtpEndpointStatus;
 import io.smtpreach.api.SourceStatus;
 import io.smtpreach.probe.CertificateFacts;
+import io.smtpreach.probe.EgressFacts;
+import io.smtpreach.probe.IpFamily;
 import io.smtpreach.probe.Phase;
+import io.smtpreach.probe.PortState;
 import io.smtpreach.probe.ProbeResult;
 import io.smtpreach.probe.ProbeTarget;
 import io.smtpreach.probe.Reason;
@@ -14,24 +18,29 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
+import java.util.function.Function;
 import java.util.stream.Collectors;
 
 /**
  * Builds an endpoint's next status from its last one and a finished round, in one place: per-port
  * and per-source states with their {@code since}, the conditions, the recommendation, the summary,
- * and the list of state changes that become Events. A source whose probe could not run keeps its
- * last state: a probe failure is never a port state.
+ * and the list of state changes that become Events. With {@link IpFamily#EACH} each family of a
+ * source is an entry of its own, as if it were another source. A source whose probe could not run
+ * keeps its last state: a probe failure is never a port state.
  */
 public final class StatusAggregator {
   /** The source name of {@code placement: Any}: one pod wherever the scheduler puts it. */
   public static final String ANY_SOURCE = "any";
 
-  /** Sources listed per port; more are counted in {@code sourcesOmitted}. */
+  /** Entries (sources, or sources and families) listed per port; more are counted apart. */
   public static final int MAX_SOURCES = 32;
 
   /** How a round went, as counted in metrics. */
@@ -42,21 +51,44 @@ public final class StatusAggregator {
   }
 
   /** The next status, what changed, and how the round went. */
-  public record Result(SmtpEndpointStatus status, List<PortChange> changes, RoundOutcome outcome) {}
+  public record Result(
+      SmtpEndpointStatus status,
+      List<PortChange> changes,
+      RoundOutcome outcome,
+      List<EgressChange> egressChanges) {}
 
   private StatusAggregator() {}
 
   /**
    * @param targets the ports the round probed, in spec order
+   * @param ipFamily the endpoint's; with {@link IpFamily#EACH} each family gets its own entries
    * @param startedAt when the round's pods were created
    */
   public static Result afterRound(
       SmtpEndpointStatus previous,
       List<ProbeTarget> targets,
+      IpFamily ipFamily,
       List<SourceOutcome> outcomes,
       long generation,
       Instant startedAt,
       Instant now) {
+    return afterRound(
+        previous, targets, ipFamily, outcomes, generation, startedAt, now, node -> null);
+  }
+
+  /**
+   * @param providerIdOf a node's {@code spec.providerID} (null if unknown): port 25 Blocked from a
+   *     cloud that blocks it by policy says so
+   */
+  public static Result afterRound(
+      SmtpEndpointStatus previous,
+      List<ProbeTarget> targets,
+      IpFamily ipFamily,
+      List<SourceOutcome> outcomes,
+      long generation,
+      Instant startedAt,
+      Instant now,
+      Function<String, String> providerIdOf) {
     SmtpEndpointStatus next = copyBookkeeping(previous);
     String nowText = timestamp(now);
     Map<Integer, PortStatus> oldPorts = new LinkedHashMap<>();
@@ -72,8 +104,10 @@ public final class StatusAggregator {
       if (old != null && !target.mode().displayName().equals(old.tls)) {
         old = null; // the mode changed: a different check, start its history afresh
       }
-      next.ports.add(port(target, old, sorted, anyRan, nowText, changes));
+      next.ports.add(port(target, ipFamily, old, sorted, anyRan, nowText, changes, providerIdOf));
     }
+    List<EgressChange> egressChanges = new ArrayList<>();
+    next.egress = egress(previous, sorted, anyRan, nowText, egressChanges);
     long ran = outcomes.stream().filter(SourceOutcome::ran).count();
     RoundOutcome outcome =
         ran == outcomes.size() && ran > 0
@@ -88,7 +122,7 @@ public final class StatusAggregator {
     next.observedGeneration = generation;
     probesRunning(next, outcomes, generation, nowText);
     portConditions(next, targets, generation, nowText);
-    return new Result(next, changes, outcome);
+    return new Result(next, changes, outcome, egressChanges);
   }
 
   /** The status when a round could not start at all (no eligible node, for example). */
@@ -102,6 +136,7 @@ public final class StatusAggregator {
     return afterRound(
             previous,
             targets,
+            IpFamily.ANY, // nothing ran: every entry is kept as it was, whatever its family
             List.of(SourceOutcome.failed(ANY_SOURCE, null, failure, message)),
             generation,
             now,
@@ -149,52 +184,71 @@ public final class StatusAggregator {
 
   private static PortStatus port(
       ProbeTarget target,
+      IpFamily ipFamily,
       PortStatus old,
       List<SourceOutcome> outcomes,
       boolean roundRan,
       String now,
-      List<PortChange> changes) {
-    Map<String, SourceStatus> oldSources = new LinkedHashMap<>();
+      List<PortChange> changes,
+      Function<String, String> providerIdOf) {
+    Map<String, List<SourceStatus>> oldSources = new LinkedHashMap<>();
     if (old != null && old.sources != null) {
-      old.sources.forEach(s -> oldSources.put(s.name, s));
+      old.sources.forEach(s -> oldSources.computeIfAbsent(s.name, n -> new ArrayList<>()).add(s));
     }
+    List<String> families = families(ipFamily);
     List<SourceStatus> sources = new ArrayList<>();
-    Map<String, ProbeResult> fresh = new LinkedHashMap<>();
+    Map<SourceStatus, ProbeResult> fresh = new IdentityHashMap<>();
     for (SourceOutcome o : outcomes) {
-      SourceStatus before = oldSources.get(o.source());
-      Optional<ProbeResult> verdict = o.ran() ? verdict(o, target) : Optional.empty();
-      if (verdict.isEmpty()) {
-        if (oldSources.remove(o.source()) != null) {
-          sources.add(before); // could not probe from here this round: keep what we knew
+      List<SourceStatus> before = oldSources.remove(o.source());
+      List<Verdict> verdicts = o.ran() ? verdicts(o, target, ipFamily) : List.of();
+      if (verdicts.isEmpty()) {
+        if (before != null) {
+          sources.addAll(before); // could not probe from here this round: keep what we knew
         }
         continue;
       }
-      ProbeResult r = verdict.get();
-      fresh.put(o.source(), r);
-      oldSources.remove(o.source());
-      SourceStatus s = source(o, r, before, now);
-      sources.add(s);
-      if (before == null || !s.state.equals(before.state)) {
-        changes.add(
-            new PortChange(
-                target.label(),
-                o.source(),
-                before == null ? null : before.state,
-                s.state,
-                s.reason,
-                s.message,
-                s.asExpected));
+      for (Verdict v : verdicts) {
+        SourceStatus last = entry(before, v.family());
+        SourceStatus s = source(o, v, last, now);
+        ProbeResult r = v.result();
+        if (r.target().port() == 25 && r.state() == PortState.BLOCKED && o.node() != null) {
+          CloudPort25Policy.explain(providerIdOf.apply(o.node()))
+              .ifPresent(why -> s.message = s.message + ". " + why);
+        }
+        sources.add(s);
+        fresh.put(s, v.result());
+        if (last == null || !s.state.equals(last.state)) {
+          changes.add(
+              new PortChange(
+                  target.label(),
+                  o.source(),
+                  s.family,
+                  last == null ? null : last.state,
+                  s.state,
+                  s.reason,
+                  s.message,
+                  s.asExpected));
+        }
+      }
+      // A family this round has no verdict on keeps its last entry; one of a family no longer
+      // probed (ipFamily changed) goes.
+      for (SourceStatus b : before == null ? List.<SourceStatus>of() : before) {
+        if (families.contains(b.family)
+            && verdicts.stream().noneMatch(v -> Objects.equals(v.family(), b.family))) {
+          sources.add(b);
+        }
       }
     }
     if (!roundRan) {
       // Nothing ran (no eligible node, say): a round that did not run changes nothing we knew,
       // whichever sources it would have had.
-      sources.addAll(oldSources.values());
+      oldSources.values().forEach(sources::addAll);
     }
-    // Failing sources first, then by name; bounded.
+    // Failing entries first, then by source and family; bounded.
     sources.sort(
         Comparator.comparing((SourceStatus s) -> Boolean.TRUE.equals(s.asExpected))
-            .thenComparing(s -> s.name));
+            .thenComparing(s -> s.name)
+            .thenComparing(s -> s.family, Comparator.nullsFirst(Comparator.naturalOrder())));
     PortStatus p = new PortStatus();
     p.port = target.port();
     p.tls = target.mode().displayName();
@@ -217,7 +271,7 @@ public final class StatusAggregator {
     p.message = rep.message;
     p.source = rep.name;
     p.since = old != null && rep.state.equals(old.state) && old.since != null ? old.since : now;
-    ProbeResult facts = fresh.get(rep.name);
+    ProbeResult facts = fresh.get(rep);
     if (facts != null) {
       facts(p, facts);
     } else if (old != null) {
@@ -229,20 +283,49 @@ public final class StatusAggregator {
     return p;
   }
 
+  /** A source's verdict over one family; {@code family} is null unless each is kept apart. */
+  record Verdict(String family, ProbeResult result) {}
+
+  /** The families kept apart: IPv4 and IPv6 with {@link IpFamily#EACH}, else none (null). */
+  private static List<String> families(IpFamily ipFamily) {
+    return ipFamily == IpFamily.EACH
+        ? ipFamily.expand().stream().map(IpFamily::displayName).toList()
+        : Arrays.asList((String) null);
+  }
+
+  private static SourceStatus entry(List<SourceStatus> entries, String family) {
+    return entries == null
+        ? null
+        : entries.stream().filter(e -> Objects.equals(e.family, family)).findFirst().orElse(null);
+  }
+
   /**
-   * One source's verdict on a target. Several results per target come from MX mode (one per MX
-   * host: the first reachable one decides, as delivery falls back across MX hosts) or from probing
-   * each IP family (both must work: the first one not as expected decides).
+   * One source's verdicts on a target: one per family with {@link IpFamily#EACH}, else one. Several
+   * results per verdict come from MX mode (one per MX host: the first reachable one decides, as
+   * delivery falls back across MX hosts); otherwise the first one not as expected decides.
    */
-  static Optional<ProbeResult> verdict(SourceOutcome o, ProbeTarget target) {
+  static List<Verdict> verdicts(SourceOutcome o, ProbeTarget target, IpFamily ipFamily) {
     List<ProbeResult> results =
         o.report().results().stream()
             .filter(r -> r.target().port() == target.port() && r.target().mode() == target.mode())
             .toList();
+    boolean mx = o.report().mx();
+    if (ipFamily != IpFamily.EACH) {
+      return decide(mx, results).map(r -> List.of(new Verdict(null, r))).orElse(List.of());
+    }
+    List<Verdict> verdicts = new ArrayList<>();
+    for (IpFamily family : ipFamily.expand()) {
+      decide(mx, results.stream().filter(r -> r.family() == family).toList())
+          .ifPresent(r -> verdicts.add(new Verdict(family.displayName(), r)));
+    }
+    return verdicts;
+  }
+
+  private static Optional<ProbeResult> decide(boolean mx, List<ProbeResult> results) {
     if (results.isEmpty()) {
       return Optional.empty();
     }
-    if (o.report().mx()) {
+    if (mx) {
       return results.stream()
           .filter(r -> r.reason() == Reason.OK)
           .findFirst()
@@ -254,10 +337,11 @@ public final class StatusAggregator {
         .or(() -> Optional.of(results.get(0)));
   }
 
-  private static SourceStatus source(
-      SourceOutcome o, ProbeResult r, SourceStatus before, String now) {
+  private static SourceStatus source(SourceOutcome o, Verdict v, SourceStatus before, String now) {
+    ProbeResult r = v.result();
     SourceStatus s = new SourceStatus();
     s.name = o.source();
+    s.family = v.family();
     s.node = o.node();
     s.via = o.via().name();
     s.state = r.state().displayName();
@@ -267,28 +351,136 @@ public final class StatusAggregator {
     s.since = before != null && s.state.equals(before.state) ? before.since : now;
     s.secure = r.isSecure();
     s.timings = timings(r);
-    if (r.tls() != null && r.tls().certificate() != null) {
-      s.certificateNotAfter = timestamp(r.tls().certificate().notAfter());
-    }
+    s.tlsFacts = tlsFacts(r);
     return s;
+  }
+
+  /**
+   * Each source's egress: what this round's report says, else what was known (a source that did not
+   * run, or whose report had no room for it, keeps it: unknown is not a change).
+   */
+  private static List<EgressStatus> egress(
+      SmtpEndpointStatus previous,
+      List<SourceOutcome> outcomes,
+      boolean roundRan,
+      String now,
+      List<EgressChange> changes) {
+    Map<String, EgressStatus> old = new LinkedHashMap<>();
+    if (previous != null && previous.egress != null) {
+      previous.egress.forEach(e -> old.put(e.source, e));
+    }
+    List<EgressStatus> out = new ArrayList<>();
+    for (SourceOutcome o : outcomes) {
+      EgressStatus before = old.remove(o.source());
+      EgressFacts facts = o.ran() ? o.report().egress() : null;
+      if (facts == null) {
+        if (before != null) {
+          out.add(before);
+        }
+        continue;
+      }
+      EgressStatus e = new EgressStatus();
+      e.source = o.source();
+      e.node = o.node();
+      e.address = facts.address();
+      e.seenBy = facts.seenBy().displayName();
+      e.ptr = facts.ptr();
+      e.ptrConfirmed = facts.ptrConfirmed();
+      for (EgressFacts.Dnsbl l : facts.lists()) {
+        EgressStatus.Blocklist b = new EgressStatus.Blocklist();
+        b.name = l.zone();
+        b.verdict = l.verdict().displayName();
+        b.detail = l.detail();
+        e.lists.add(b);
+        if (l.verdict() == EgressFacts.Verdict.LISTED) {
+          e.listedOn.add(l.zone());
+        }
+      }
+      boolean sameAddress = before != null && e.address.equals(before.address);
+      e.since = sameAddress && before.since != null ? before.since : now;
+      out.add(e);
+      egressChanges(before, e, changes);
+    }
+    if (!roundRan) {
+      out.addAll(old.values());
+    }
+    out.sort(Comparator.comparing(e -> e.source));
+    return out.size() > MAX_SOURCES ? new ArrayList<>(out.subList(0, MAX_SOURCES)) : out;
+  }
+
+  private static void egressChanges(
+      EgressStatus before, EgressStatus now, List<EgressChange> changes) {
+    // Only an address seen the same way both times has changed: a server that stops echoing
+    // (Server, then Local) changes what is known, not the address.
+    if (before != null
+        && before.address != null
+        && now.seenBy.equals(before.seenBy)
+        && !now.address.equals(before.address)) {
+      changes.add(
+          new EgressChange(
+              EgressChange.Kind.EgressAddressChanged,
+              now.source,
+              now.address,
+              null,
+              "the address "
+                  + (now.seenBy.equals(EgressFacts.SeenBy.SERVER.displayName())
+                      ? "servers see"
+                      : "probes bind")
+                  + " changed from "
+                  + before.address
+                  + " to "
+                  + now.address
+                  + ": relays' allowlists and SPF records that name the old one no longer"
+                  + " match"));
+    }
+    List<String> wasListed = before == null ? List.of() : before.listedOn;
+    for (EgressStatus.Blocklist l : now.lists) {
+      boolean listed = now.listedOn.contains(l.name);
+      if (listed && !wasListed.contains(l.name)) {
+        changes.add(
+            new EgressChange(
+                EgressChange.Kind.EgressAddressListed,
+                now.source,
+                now.address,
+                l.name,
+                now.address
+                    + " is listed on "
+                    + l.name
+                    + (l.detail == null ? "" : ": " + l.detail)));
+      } else if (EgressFacts.Verdict.NOT_LISTED.displayName().equals(l.verdict)
+          && wasListed.contains(l.name)) {
+        changes.add(
+            new EgressChange(
+                EgressChange.Kind.EgressAddressDelisted,
+                now.source,
+                now.address,
+                l.name,
+                now.address + " is no longer listed on " + l.name));
+      }
+    }
   }
 
   private static void facts(PortStatus p, ProbeResult r) {
     p.negotiated = r.negotiated() == null ? null : r.negotiated().displayName();
     p.timings = timings(r);
     p.authMechanisms = r.authMechanisms().isEmpty() ? null : r.authMechanisms();
-    if (r.tls() != null) {
-      PortStatus.TlsFacts t = new PortStatus.TlsFacts();
-      t.version = r.tls().protocol();
-      t.cipher = r.tls().cipherSuite();
-      CertificateFacts c = r.tls().certificate();
-      if (c != null) {
-        t.subject = c.subject();
-        t.issuer = c.issuer();
-        t.notAfter = timestamp(c.notAfter());
-      }
-      p.tlsFacts = t;
+    p.tlsFacts = tlsFacts(r);
+  }
+
+  private static PortStatus.TlsFacts tlsFacts(ProbeResult r) {
+    if (r.tls() == null) {
+      return null;
     }
+    PortStatus.TlsFacts t = new PortStatus.TlsFacts();
+    t.version = r.tls().protocol();
+    t.cipher = r.tls().cipherSuite();
+    CertificateFacts c = r.tls().certificate();
+    if (c != null) {
+      t.subject = c.subject();
+      t.issuer = c.issuer();
+      t.notAfter = timestamp(c.notAfter());
+    }
+    return t;
   }
 
   private static PortStatus.Timings timings(ProbeResult r) {
@@ -436,24 +628,42 @@ public final class StatusAggregator {
       return p.port + "/" + p.tls + " not probed yet";
     }
     List<String> failing =
-        p.sources.stream()
-            .filter(s -> !Boolean.TRUE.equals(s.asExpected))
-            .map(s -> s.name)
+        where(p.sources.stream().filter(s -> !Boolean.TRUE.equals(s.asExpected)).toList(), p)
+            .stream()
             .filter(n -> !n.equals(ANY_SOURCE))
             .toList();
     String from = failing.isEmpty() ? "" : " from " + String.join(", ", failing);
     return p.port + "/" + p.tls + " is " + p.state + from + " (expected " + p.expect + ")";
   }
 
-  /** {@code 587 Reachable}, or {@code 587 Blocked from zone-b} when sources disagree. */
+  /**
+   * {@code 587 Reachable}, or {@code 587 Blocked from zone-b} when entries disagree ({@code from
+   * any/IPv6} when only one family of a source is).
+   */
   private static String summary(PortStatus p) {
     if (p.state == null) {
       return p.port + " Pending";
     }
-    List<String> worst =
-        p.sources.stream().filter(s -> s.state.equals(p.state)).map(s -> s.name).toList();
+    List<SourceStatus> worst = p.sources.stream().filter(s -> s.state.equals(p.state)).toList();
     boolean allSame = worst.size() == p.sources.size() && p.sourcesOmitted == null;
-    return p.port + " " + p.state + (allSame ? "" : " from " + String.join(",", worst));
+    return p.port + " " + p.state + (allSame ? "" : " from " + String.join(",", where(worst, p)));
+  }
+
+  /**
+   * Where some of a port's entries come from: a source's name when they hold all its listed
+   * entries, {@code source/family} when only some of its families.
+   */
+  private static List<String> where(List<SourceStatus> some, PortStatus p) {
+    List<String> names = new ArrayList<>();
+    for (SourceStatus s : some) {
+      boolean wholeSource =
+          p.sources.stream().filter(x -> x.name.equals(s.name)).allMatch(some::contains);
+      String name = wholeSource || s.family == null ? s.name : s.name + "/" + s.family;
+      if (!names.contains(name)) {
+        names.add(name);
+      }
+    }
+    return names;
   }
 
   public static String timestamp(Instant t) {

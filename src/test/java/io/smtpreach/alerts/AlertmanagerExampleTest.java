@@ -94,6 +94,44 @@ class AlertmanagerExampleTest {
     }
   }
 
+  /**
+   * ipFamily Each: 587 blocked from zone-a over IPv4 and, over IPv6, another state not as expected.
+   * The SmtpSubmissionPortBlocked over IPv4 silences its own family's SmtpPortUnexpectedState, not
+   * IPv6's.
+   */
+  @Test
+  void aFamilyOfASourceDoesNotSilenceTheOther(@TempDir Path dir) throws IOException {
+    try (WebhookReceiver receiver = WebhookReceiver.start();
+        AlertmanagerServer am =
+            AlertmanagerServer.start(
+                dir,
+                AlertmanagerServer.shippedExampleSendingTo(
+                    receiver.url(),
+                    Duration.ofSeconds(1),
+                    Duration.ofSeconds(1),
+                    Duration.ofHours(1)))) {
+      am.post(
+          List.of(
+              alert("SmtpSubmissionPortBlocked", "warning", "dual", "587", "zone-a", "IPv4"),
+              alert("SmtpPortUnexpectedState", "warning", "dual", "587", "zone-a", "IPv4"),
+              alert("SmtpPortUnexpectedState", "warning", "dual", "587", "zone-a", "IPv6")));
+
+      await("a notification")
+          .atMost(Duration.ofSeconds(30))
+          .until(() -> !receiver.notifications().isEmpty());
+      await("and no more")
+          .during(Duration.ofSeconds(4))
+          .atMost(Duration.ofSeconds(10))
+          .until(() -> receiver.notifications().size() == 1);
+      assertThat(receiver.notifications())
+          .extracting(AlertmanagerExampleTest::summary)
+          .as(am.log())
+          .containsExactly(
+              "smtp-reach-warnings mail/dual firing [SmtpPortUnexpectedState warning 587"
+                  + " zone-a/IPv6, SmtpSubmissionPortBlocked warning 587 zone-a/IPv4]");
+    }
+  }
+
   private static void assertRoute(String receiver, String... labels) {
     List<String> command =
         new ArrayList<>(
@@ -113,6 +151,11 @@ class AlertmanagerExampleTest {
 
   private static JsonNode alert(
       String name, String severity, String endpoint, String port, String source) {
+    return alert(name, severity, endpoint, port, source, "any");
+  }
+
+  private static JsonNode alert(
+      String name, String severity, String endpoint, String port, String source, String family) {
     ObjectNode a = JSON.createObjectNode();
     a.putPOJO(
         "labels",
@@ -123,13 +166,14 @@ class AlertmanagerExampleTest {
             "endpoint", endpoint,
             "port", port,
             "mode", port.equals("25") ? "Auto" : "StartTLS",
-            "source", source));
+            "source", source,
+            "family", family));
     a.putObject("annotations")
         .put("runbook_url", "https://example.invalid/docs/runbooks/" + name + ".md");
     return a;
   }
 
-  /** "receiver namespace/endpoint status [alertname severity port source, ...]" */
+  /** "receiver namespace/endpoint status [alertname severity port source[/family], ...]" */
   static String summary(JsonNode n) {
     List<String> alerts = new ArrayList<>();
     for (JsonNode a : n.get("alerts")) {
@@ -140,7 +184,10 @@ class AlertmanagerExampleTest {
               l.path("alertname").asText(),
               l.path("severity").asText(),
               l.path("port").asText(),
-              l.path("source").asText()));
+              l.path("source").asText()
+                  + (l.path("family").asText("any").equals("any")
+                      ? ""
+                      : "/" + l.path("family").asText())));
     }
     return n.path("receiver").asText()
         + " "

@@ -79,6 +79,48 @@ class GrafanaDashboardTest {
     }
   }
 
+  /**
+   * With ipFamily Each a source has a series per family: a panel that kept {@code source} but not
+   * {@code family} would show the larger of the two and hide the family that is down.
+   */
+  @Test
+  void everyPerSourceQueryKeepsTheFamiliesApart() {
+    Pattern by = Pattern.compile("\\bby \\(([^)]*)\\)");
+    int perSource = 0;
+    for (JsonNode panel : dashboard.get("panels")) {
+      for (JsonNode target : panel.get("targets")) {
+        String expr = target.get("expr").asText();
+        if (expr.contains("smtp_reach_egress_")) {
+          continue; // one egress per source and round, whatever the families
+        }
+        Matcher m = by.matcher(expr);
+        while (m.find()) {
+          List<String> labels = List.of(m.group(1).split("\\s*,\\s*"));
+          if (labels.contains("source")) {
+            perSource++;
+            assertThat(labels).as(expr).contains("family");
+          }
+        }
+        String legend = target.path("legendFormat").asText();
+        if (legend.contains("{{source}}")) {
+          assertThat(legend).as(panel.get("title").asText()).contains("{{family}}");
+        }
+      }
+    }
+    assertThat(perSource).isPositive();
+  }
+
+  @Test
+  void egressAndBlocklistsHaveTheirPanels() {
+    List<String> exprs = new ArrayList<>();
+    dashboard
+        .get("panels")
+        .forEach(p -> p.get("targets").forEach(t -> exprs.add(t.get("expr").asText())));
+    assertThat(exprs)
+        .anyMatch(e -> e.contains("smtp_reach_egress_info{") && e.contains("address, seen_by, ptr"))
+        .anyMatch(e -> e.contains("smtp_reach_egress_listed{") && e.contains("source, list)"));
+  }
+
   private static JsonNode variable(String name) {
     for (JsonNode v : dashboard.at("/templating/list")) {
       if (v.get("name").asText().equals(name)) {

@@ -137,6 +137,23 @@ class HelmChartTest {
   }
 
   @Test
+  void theBlocklistsReachTheOperatorAndNoneIsTheDefault() throws IOException {
+    JsonNode container =
+        only(docs(Helm.template("probe.dnsblZones={bl.example,other.example}")), "Deployment")
+            .at("/spec/template/spec/containers/0");
+    assertThat(env(container, "SMTP_REACH_DNSBL_ZONES")).isEqualTo("bl.example,other.example");
+    assertThat(
+            env(
+                only(docs(Helm.template()), "Deployment").at("/spec/template/spec/containers/0"),
+                "SMTP_REACH_DNSBL_ZONES"))
+        .isNull();
+    var bad =
+        Helm.run("template", "x", Helm.CHART.toString(), "--set", "probe.dnsblZones={a b.example}");
+    assertThat(bad.exitCode()).isNotZero();
+    assertThat(bad.output()).contains("/probe/dnsblZones");
+  }
+
+  @Test
   void twoReleasesInOneNamespaceHoldLeasesOfTheirOwn() throws IOException {
     List<JsonNode> a = docs(Helm.templateRelease("mail-a", Helm.CHART));
     List<JsonNode> b = docs(Helm.templateRelease("mail-b", Helm.CHART));

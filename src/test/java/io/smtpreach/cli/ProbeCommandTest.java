@@ -3,6 +3,7 @@ package io.smtpreach.cli;
 import static io.smtpreach.peers.FaultServer.SmtpScript.plain;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.smtpreach.peers.FakeDnsServer;
 import io.smtpreach.peers.FaultServer;
 import io.smtpreach.peers.ProjectPaths;
 import io.smtpreach.peers.TestCertificates;
@@ -86,6 +87,45 @@ class ProbeCommandTest {
     Run missingCa = smtpReach(Map.of(), "probe", "127.0.0.1", "--ca-file", "/nonexistent/ca.pem");
     assertThat(missingCa.exitCode()).isEqualTo(ExitCodes.USAGE);
     assertThat(missingCa.stderr()).contains("cannot read CA file");
+  }
+
+  @Test
+  void theTableAndTheJsonSayWhichAddressTheServerSawAndItsPtr() throws Exception {
+    try (FakeDnsServer dns = FakeDnsServer.start();
+        FaultServer server =
+            FaultServer.start(
+                FaultServer.smtp(
+                    FaultServer.SmtpScript.plain()
+                        .ehloLine("fault.test Hello smtp-reach.invalid [203.0.113.5]")))) {
+      dns.ptr("203.0.113.5", "out.example.test").a("out.example.test", "203.0.113.5");
+      String[] args = {
+        "probe",
+        "127.0.0.1",
+        "-p",
+        server.port() + ":none",
+        "--dns-server",
+        "127.0.0.1:" + dns.address().getPort()
+      };
+      Run table = smtpReach(Map.of(), args);
+      assertThat(table.stdout())
+          .contains(
+              "Egress: 203.0.113.5 (seen by the server; local 127.0.0.1), PTR out.example.test"
+                  + " (confirmed)");
+      List<String> json = new ArrayList<>(List.of(args));
+      json.add("--json");
+      Run j = smtpReach(Map.of(), json.toArray(String[]::new));
+      assertThat(j.stdout())
+          .contains(
+              "\"egress\":{\"address\":\"203.0.113.5\",\"seenBy\":\"Server\",\"local\":\"127.0.0.1\","
+                  + "\"ptr\":\"out.example.test\",\"ptrConfirmed\":true}");
+    }
+  }
+
+  @Test
+  void aBlocklistThatIsNoDnsNameIsAUsageError() throws Exception {
+    Run bad = smtpReach(Map.of(), "probe", "127.0.0.1", "--dnsbl", "zen.spamhaus.org;rm -rf");
+    assertThat(bad.exitCode()).isEqualTo(ExitCodes.USAGE);
+    assertThat(bad.stderr()).contains("is not a DNS name");
   }
 
   @Test

@@ -8,6 +8,7 @@ import io.prometheus.client.CollectorRegistry;
 import io.prometheus.client.exporter.common.TextFormat;
 import io.smtpreach.api.PortStatus;
 import io.smtpreach.api.SmtpEndpoint;
+import io.smtpreach.api.SourceStatus;
 import io.smtpreach.probe.IpFamily;
 import io.smtpreach.probe.ProbeReport;
 import io.smtpreach.probe.ProbeResult;
@@ -63,6 +64,7 @@ class EndpointMetricsTest {
             "port",
             "mode",
             "source",
+            "family",
             "state",
             "reason",
             "expect",
@@ -70,20 +72,88 @@ class EndpointMetricsTest {
   }
 
   @Test
-  void theNegotiatedTlsVersionAndCipherOfEachPortAreAnInfoSeries() {
-    SmtpEndpoint e = endpoint("mail", Reason.OK);
-    PortStatus p = e.getStatus().ports.get(0);
-    p.tlsFacts = new PortStatus.TlsFacts();
-    p.tlsFacts.version = "TLSv1.3";
-    p.tlsFacts.cipher = "TLS_AES_256_GCM_SHA384";
+  void withEachFamilyTheFamiliesOfOneSourceAreTwoSeriesAndOtherEndpointsSayAny() {
+    cache.put("dual", endpoint("dual", eachStatus(Reason.OK, Reason.CONNECT_TIMEOUT)));
+    put("single", Reason.OK);
+
+    assertThat(samples(EndpointMetrics.PORT_UP))
+        .extracting(s -> label(s, "endpoint") + " " + label(s, "family") + " " + s.value)
+        .containsExactlyInAnyOrder("dual IPv6 0.0", "dual IPv4 1.0", "single any 1.0");
+    assertThat(samples(EndpointMetrics.PORT_REASON))
+        .filteredOn(s -> label(s, "endpoint").equals("dual"))
+        .extracting(s -> label(s, "family") + " " + label(s, "reason"))
+        .containsExactlyInAnyOrder("IPv6 ConnectTimeout", "IPv4 Ok");
+  }
+
+  @Test
+  void everySampleOfAFamilyHasTheSameLabelNames() {
+    SmtpEndpoint dual = endpoint("dual", eachStatus(Reason.OK, Reason.CONNECT_TIMEOUT));
+    withTls(dual.getStatus().ports.get(0).sources.get(0), "TLSv1.3", "TLS_AES_256_GCM_SHA384");
+    cache.put("dual", dual);
+    SmtpEndpoint single = endpoint("single", Reason.OK);
+    withTls(single.getStatus().ports.get(0).sources.get(0), "TLSv1.2", "TLS_X");
+    cache.put("single", single);
+
+    for (var family : Collections.list(registry.metricFamilySamples())) {
+      if (!family.samples.isEmpty()) {
+        assertThat(family.samples)
+            .as(family.name)
+            .extracting(s -> s.labelNames)
+            .containsOnly(family.samples.get(0).labelNames);
+      }
+    }
+  }
+
+  @Test
+  void theTlsVersionCipherAndCertificateOfEachSourceAndFamilyAreSeries() {
+    SmtpEndpoint e = endpoint("mail", eachStatus(Reason.OK, Reason.OK));
+    List<SourceStatus> sources = e.getStatus().ports.get(0).sources;
+    withTls(sources.get(0), "TLSv1.3", "TLS_AES_256_GCM_SHA384").notAfter = "2026-12-01T00:00:00Z";
+    withTls(sources.get(1), "TLSv1.2", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256").notAfter =
+        "2026-12-02T00:00:00Z";
     cache.put("mail", e);
 
-    Sample info = samples(EndpointMetrics.TLS_INFO).get(0);
-    assertThat(info.labelNames)
-        .containsExactly("namespace", "endpoint", "port", "mode", "version", "cipher");
-    assertThat(info.labelValues)
-        .containsExactly("team", "mail", "587", "StartTLS", "TLSv1.3", "TLS_AES_256_GCM_SHA384");
-    assertThat(info.value).isEqualTo(1.0);
+    List<Sample> info = samples(EndpointMetrics.TLS_INFO);
+    assertThat(info)
+        .allSatisfy(
+            s ->
+                assertThat(s.labelNames)
+                    .containsExactly(
+                        "namespace",
+                        "endpoint",
+                        "port",
+                        "mode",
+                        "source",
+                        "family",
+                        "version",
+                        "cipher"))
+        .allSatisfy(s -> assertThat(s.value).isEqualTo(1.0));
+    assertThat(info)
+        .extracting(s -> s.labelValues)
+        .containsExactly(
+            List.of(
+                "team",
+                "mail",
+                "587",
+                "StartTLS",
+                "zone-b",
+                "IPv4",
+                "TLSv1.3",
+                "TLS_AES_256_GCM_SHA384"),
+            List.of(
+                "team",
+                "mail",
+                "587",
+                "StartTLS",
+                "zone-b",
+                "IPv6",
+                "TLSv1.2",
+                "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"));
+    assertThat(samples(EndpointMetrics.CERT_NOT_AFTER))
+        .extracting(s -> label(s, "source") + "/" + label(s, "family") + " " + (long) s.value)
+        .containsExactly(
+            "zone-b/IPv4 " + Instant.parse("2026-12-01T00:00:00Z").getEpochSecond(),
+            "zone-b/IPv6 " + Instant.parse("2026-12-02T00:00:00Z").getEpochSecond());
   }
 
   @Test
@@ -186,15 +256,48 @@ class EndpointMetricsTest {
         .hasSize(1);
   }
 
+  private static PortStatus.TlsFacts withTls(SourceStatus s, String version, String cipher) {
+    s.tlsFacts = new PortStatus.TlsFacts();
+    s.tlsFacts.version = version;
+    s.tlsFacts.cipher = cipher;
+    return s.tlsFacts;
+  }
+
+  /** Port 587 from zone-b, probed over IPv4 and IPv6 apart. */
+  private static io.smtpreach.api.SmtpEndpointStatus eachStatus(Reason v4, Reason v6) {
+    Instant t = Instant.parse("2026-11-24T10:00:00Z");
+    ProbeReport report =
+        new ProbeReport(
+            "h",
+            false,
+            t,
+            List.of(
+                ProbeResult.builder("h", P587, IpFamily.V4).build(v4, v4.displayName()),
+                ProbeResult.builder("h", P587, IpFamily.V6).build(v6, v6.displayName())));
+    return StatusAggregator.afterRound(
+            null,
+            List.of(P587),
+            IpFamily.EACH,
+            List.of(SourceOutcome.ran("zone-b", "node-b", report)),
+            1,
+            t,
+            t)
+        .status();
+  }
+
   private void put(String name, Reason reason) {
     cache.put(name, endpoint(name, reason));
   }
 
   private static SmtpEndpoint endpoint(String name, Reason reason) {
+    return endpoint(name, status(reason));
+  }
+
+  private static SmtpEndpoint endpoint(String name, io.smtpreach.api.SmtpEndpointStatus status) {
     SmtpEndpoint e = new SmtpEndpoint();
     e.setMetadata(new ObjectMetaBuilder().withNamespace("team").withName(name).build());
     e.setSpec(new io.smtpreach.api.SmtpEndpointSpec());
-    e.setStatus(status(reason));
+    e.setStatus(status);
     return e;
   }
 
@@ -207,6 +310,7 @@ class EndpointMetricsTest {
     return StatusAggregator.afterRound(
             null,
             List.of(P587),
+            IpFamily.ANY,
             List.of(
                 SourceOutcome.ran("zone-b", "node-b", new ProbeReport("h", false, t, List.of(r)))),
             1,

@@ -32,19 +32,23 @@ import org.xbill.DNS.MXRecord;
 import org.xbill.DNS.Message;
 import org.xbill.DNS.Name;
 import org.xbill.DNS.OPTRecord;
+import org.xbill.DNS.PTRRecord;
 import org.xbill.DNS.Rcode;
 import org.xbill.DNS.Record;
+import org.xbill.DNS.ReverseMap;
 import org.xbill.DNS.SOARecord;
 import org.xbill.DNS.Section;
+import org.xbill.DNS.TXTRecord;
 import org.xbill.DNS.TextParseException;
 import org.xbill.DNS.Type;
 
 /**
  * A DNS server for tests that answers from a small table of names, so that every DNS outcome a
  * resolver must tell apart (records, NXDOMAIN, no data, SERVFAIL, silence) can be produced on
- * demand. It listens on 127.0.0.1, UDP and TCP on the same ephemeral port, because dnsjava asks
- * again over TCP when a UDP answer is truncated. Names not in the table do not exist (NXDOMAIN);
- * every question is logged so that tests can say what a resolver asked.
+ * demand; PTR, TXT and blocklist names too, so that no test asks a public resolver or list. It
+ * listens on 127.0.0.1, UDP and TCP on the same ephemeral port, because dnsjava asks again over TCP
+ * when a UDP answer is truncated. Names not in the table do not exist (NXDOMAIN); every question is
+ * logged so that tests can say what a resolver asked.
  */
 public final class FakeDnsServer implements AutoCloseable {
   /** One question as the server received it: an absolute name ("mx.test.") and a type ("MX"). */
@@ -161,6 +165,43 @@ public final class FakeDnsServer implements AutoCloseable {
   public FakeDnsServer mx(String domain, int preference, String host) {
     add(domain, n -> new MXRecord(n, DClass.IN, TTL, preference, absolute(host)));
     return this;
+  }
+
+  /**
+   * Adds a PTR record for {@code address} (its in-addr.arpa or ip6.arpa name) naming {@code host}.
+   */
+  public FakeDnsServer ptr(String address, String host) {
+    Name reverse;
+    try {
+      reverse = ReverseMap.fromAddress(InetAddress.getByName(address));
+    } catch (IOException e) {
+      throw new IllegalArgumentException("'" + address + "' is not an address literal", e);
+    }
+    add(reverse.toString(), n -> new PTRRecord(n, DClass.IN, TTL, absolute(host)));
+    return this;
+  }
+
+  /** Adds a TXT record to {@code name}: a blocklist's reason for a listing, say. */
+  public FakeDnsServer txt(String name, String text) {
+    add(name, n -> new TXTRecord(n, DClass.IN, TTL, text));
+    return this;
+  }
+
+  /**
+   * The name a DNS blocklist is asked about for an address: its octets (or, for IPv6, nibbles) in
+   * reverse order, then the list's zone: {@code 5.113.0.203.bl.test} for 203.0.113.5.
+   */
+  public static String blocklistName(String zone, String address) {
+    Name reverse;
+    try {
+      reverse = ReverseMap.fromAddress(InetAddress.getByName(address));
+    } catch (IOException e) {
+      throw new IllegalArgumentException("'" + address + "' is not an address literal", e);
+    }
+    String r = reverse.toString();
+    return r.substring(0, r.indexOf(address.contains(":") ? ".ip6.arpa." : ".in-addr.arpa."))
+        + "."
+        + zone;
   }
 
   /** The RFC 7505 "this domain accepts no mail" record: {@code MX 0 .}. */

@@ -158,7 +158,11 @@ public final class FaultServer implements AutoCloseable {
       String authReply,
       Step slow,
       Duration dripInterval,
-      Queue<String> heard) {
+      Queue<String> heard,
+      String ehloLine) {
+    /** In {@link #ehloLine}, replaced by the address the client connected from. */
+    public static final String CLIENT = "{client}";
+
     public static SmtpScript plain() {
       return new SmtpScript(
           Duration.ZERO,
@@ -169,17 +173,55 @@ public final class FaultServer implements AutoCloseable {
           "535 5.7.8 authentication failed",
           null,
           null,
-          null);
+          null,
+          "fault.test");
+    }
+
+    /**
+     * The first line of the EHLO reply, after {@code 250-}; {@link #CLIENT} in it becomes the
+     * client's address, as Exim ({@code Hello name [addr]}) and Gmail ({@code at your service,
+     * [addr]}) echo it.
+     */
+    public SmtpScript ehloLine(String line) {
+      return new SmtpScript(
+          greetingDelay,
+          greeting,
+          capabilities,
+          startTlsReply,
+          tls,
+          authReply,
+          slow,
+          dripInterval,
+          heard,
+          line);
     }
 
     public SmtpScript greetingDelay(Duration d) {
       return new SmtpScript(
-          d, greeting, capabilities, startTlsReply, tls, authReply, slow, dripInterval, heard);
+          d,
+          greeting,
+          capabilities,
+          startTlsReply,
+          tls,
+          authReply,
+          slow,
+          dripInterval,
+          heard,
+          ehloLine);
     }
 
     public SmtpScript greeting(String g) {
       return new SmtpScript(
-          greetingDelay, g, capabilities, startTlsReply, tls, authReply, slow, dripInterval, heard);
+          greetingDelay,
+          g,
+          capabilities,
+          startTlsReply,
+          tls,
+          authReply,
+          slow,
+          dripInterval,
+          heard,
+          ehloLine);
     }
 
     public SmtpScript capabilities(String... caps) {
@@ -192,12 +234,22 @@ public final class FaultServer implements AutoCloseable {
           authReply,
           slow,
           dripInterval,
-          heard);
+          heard,
+          ehloLine);
     }
 
     public SmtpScript startTls(String reply, SSLContext ctx) {
       return new SmtpScript(
-          greetingDelay, greeting, capabilities, reply, ctx, authReply, slow, dripInterval, heard);
+          greetingDelay,
+          greeting,
+          capabilities,
+          reply,
+          ctx,
+          authReply,
+          slow,
+          dripInterval,
+          heard,
+          ehloLine);
     }
 
     /** The reply to AUTH PLAIN, or to the password of AUTH LOGIN. */
@@ -211,7 +263,8 @@ public final class FaultServer implements AutoCloseable {
           reply,
           slow,
           dripInterval,
-          heard);
+          heard,
+          ehloLine);
     }
 
     /**
@@ -228,7 +281,8 @@ public final class FaultServer implements AutoCloseable {
           authReply,
           step,
           interval,
-          heard);
+          heard,
+          ehloLine);
     }
 
     /** Writes down every line the server reads into {@code lines}. */
@@ -242,7 +296,8 @@ public final class FaultServer implements AutoCloseable {
           authReply,
           slow,
           dripInterval,
-          lines);
+          lines,
+          ehloLine);
     }
   }
 
@@ -301,7 +356,15 @@ public final class FaultServer implements AutoCloseable {
         switch (verb) {
           case "EHLO" -> {
             StringBuilder reply = new StringBuilder("250");
-            reply.append(script.capabilities().isEmpty() ? " " : "-").append("fault.test\r\n");
+            String first =
+                script
+                    .ehloLine()
+                    .replace(
+                        SmtpScript.CLIENT,
+                        ((java.net.InetSocketAddress) socket.getRemoteSocketAddress())
+                            .getAddress()
+                            .getHostAddress());
+            reply.append(script.capabilities().isEmpty() ? " " : "-").append(first).append("\r\n");
             for (int i = 0; i < script.capabilities().size(); i++) {
               boolean last = i == script.capabilities().size() - 1;
               reply

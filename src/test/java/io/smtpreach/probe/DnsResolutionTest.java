@@ -190,6 +190,26 @@ class DnsResolutionTest {
   }
 
   @Test
+  void withEachFamilyAFailedMxLookupIsAFailureOverEachFamilyAndSurvivesTheReport()
+      throws MalformedReportException {
+    dns.nullMx("nomail.test");
+
+    ProbeReport report;
+    try (SmtpProber prober = new SmtpProber(options(IpFamily.EACH))) {
+      report = prober.probeMx("nomail.test");
+    }
+
+    // Each family has its own verdict to keep, so the lookup's failure is each family's.
+    assertThat(report.results())
+        .extracting(ProbeResult::family)
+        .containsExactly(IpFamily.V4, IpFamily.V6);
+    assertThat(report.results()).extracting(ProbeResult::reason).containsOnly(Reason.NULL_MX);
+    assertThat(ReportCodec.decode(ReportCodec.encode(report)).results())
+        .extracting(ProbeResult::family)
+        .containsExactly(IpFamily.V4, IpFamily.V6);
+  }
+
+  @Test
   void aDomainWithoutMxIsItsOwnMailHost() {
     dns.exists("plain.test"); // NOERROR, no MX data (RFC 5321 section 5.1: implicit MX)
 

@@ -56,6 +56,15 @@ class PostfixProbeTest {
   }
 
   @Test
+  void postfixDoesNotEchoTheClientAddressSoWhatItSawIsUnknown(PostfixPeer.Instance peer) {
+    ProbeReport report = probe(options(peer).build(), List.of(ProbeTarget.parse("587:starttls")));
+    assertThat(report.results().get(0).seenAddress()).isNull();
+    assertThat(report.egress().seenBy()).isEqualTo(EgressFacts.SeenBy.LOCAL);
+    assertThat(report.egress().address()).isEqualTo(report.egress().local()).isEqualTo(HOST);
+    assertThat(report.egress().ptrConfirmed()).as("loopback: nothing to look up").isNull();
+  }
+
+  @Test
   void factsAreGatheredAlongTheWay(PostfixPeer.Instance peer) {
     ProbeResult r = probeOne(options(peer).build(), "587:starttls");
     assertThat(r.addresses()).containsExactly(HOST);

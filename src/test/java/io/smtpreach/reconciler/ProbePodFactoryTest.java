@@ -263,6 +263,29 @@ class ProbePodFactoryTest {
   }
 
   @Test
+  void theConfiguredBlocklistsGoToEndpointsThatDeliverDirectlyOnly() {
+    TestOperatorConfig withLists =
+        new TestOperatorConfig() {
+          @Override
+          public Optional<List<String>> dnsblZones() {
+            return Optional.of(List.of("bl.example", "other.example"));
+          }
+        };
+    SmtpEndpointSpec mx = new SmtpEndpointSpec();
+    mx.mxDomain = "example.com";
+    assertThat(ProbeSettings.of(endpoint(mx), withLists).arguments())
+        .contains("--dnsbl=bl.example", "--dnsbl=other.example");
+    SmtpEndpointSpec port25 = new SmtpEndpointSpec();
+    port25.ports = List.of(new PortSpec(25, null, null));
+    assertThat(ProbeSettings.of(endpoint(port25), withLists).arguments())
+        .contains("--dnsbl=bl.example");
+    SmtpEndpointSpec submission = new SmtpEndpointSpec();
+    submission.ports = List.of(new PortSpec(587, null, null));
+    assertThat(ProbeSettings.of(endpoint(submission), withLists).arguments())
+        .noneMatch(a -> a.startsWith("--dnsbl"));
+  }
+
+  @Test
   void specStringsBecomeOptionValuesAndTheHostComesAfterTheEndOfOptions() {
     SmtpEndpointSpec spec = new SmtpEndpointSpec();
     spec.host = "-p";

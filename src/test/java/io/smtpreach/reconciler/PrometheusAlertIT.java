@@ -160,7 +160,10 @@ class PrometheusAlertIT {
       assertThat(labelNames(warning))
           .as("the alert's identity and severity, no state nor target label")
           .containsExactlyInAnyOrder(
-              "alertname", "namespace", "endpoint", "port", "mode", "source", "severity");
+              "alertname", "namespace", "endpoint", "port", "mode", "source", "family", "severity");
+      assertThat(warning.at("/labels/family").asText())
+          .as("not probed per family")
+          .isEqualTo("any");
       assertThat(warning.at("/labels/endpoint").asText()).isEqualTo("submission");
       assertThat(warning.at("/labels/port").asText()).isEqualTo("587");
       assertThat(warning.at("/labels/source").asText()).isEqualTo("any");

@@ -465,7 +465,8 @@ class RoundTest {
             },
             activePods,
             Instant.EPOCH,
-            now);
+            now,
+            Map.of());
     return round.next(o, status);
   }
 

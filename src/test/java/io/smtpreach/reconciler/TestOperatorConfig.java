@@ -98,6 +98,11 @@ public class TestOperatorConfig implements OperatorConfig {
   }
 
   @Override
+  public Optional<java.util.List<String>> dnsblZones() {
+    return Optional.empty();
+  }
+
+  @Override
   public ProbeResources probeResources() {
     return new ProbeResources() {
       @Override

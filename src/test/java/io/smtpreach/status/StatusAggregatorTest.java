@@ -28,6 +28,8 @@ class StatusAggregatorTest {
   private static final List<ProbeTarget> TARGETS = List.of(P587, P465, P25);
   private static final Instant T0 = Instant.parse("2026-11-24T10:00:00Z");
   private static final Instant T1 = T0.plus(Duration.ofMinutes(5));
+  private static final IpFamily V4 = IpFamily.V4;
+  private static final IpFamily V6 = IpFamily.V6;
 
   @Test
   void aFirstRoundSetsEveryPortAndSource() {
@@ -177,6 +179,7 @@ class StatusAggregatorTest {
         StatusAggregator.afterRound(
                 null,
                 List.of(P587, auto2525),
+                IpFamily.ANY,
                 List.of(
                     ran("zone-a", ok(P587), plain),
                     ran("zone-b", result(P587, Reason.STARTTLS_NOT_OFFERED), plain)),
@@ -196,7 +199,8 @@ class StatusAggregatorTest {
       outcomes.add(ran("node-" + (100 + i), ok(P587)));
     }
     SmtpEndpointStatus s =
-        StatusAggregator.afterRound(null, List.of(P587), outcomes, 1, T0, T0).status();
+        StatusAggregator.afterRound(null, List.of(P587), IpFamily.ANY, outcomes, 1, T0, T0)
+            .status();
     assertThat(s.ports.get(0).sources).hasSize(StatusAggregator.MAX_SOURCES);
     assertThat(s.ports.get(0).sourcesOmitted).isEqualTo(5);
     assertThat(s.recommended).as("judged on every source, listed or not").isEqualTo("587/StartTLS");
@@ -214,11 +218,12 @@ class StatusAggregatorTest {
             .build(Reason.OK, "ok");
     SourceOutcome o =
         SourceOutcome.ran("any", "n", new ProbeReport("example", true, T0, List.of(down, up)));
-    assertThat(StatusAggregator.verdict(o, mx)).contains(up);
+    assertThat(StatusAggregator.verdicts(o, mx, IpFamily.ANY))
+        .containsExactly(new StatusAggregator.Verdict(null, up));
   }
 
   @Test
-  void certificateExpiryAndTimingsAreKeptPerSource() {
+  void tlsFactsAndTimingsAreKeptPerSource() {
     CertificateFacts cert =
         new CertificateFacts("CN=smtp.test", "CN=ca", List.of(), T0, T0.plus(Duration.ofDays(20)));
     ProbeResult r =
@@ -229,14 +234,185 @@ class StatusAggregatorTest {
             .timing(Phase.TOTAL, Duration.ofMillis(140))
             .build(Reason.OK, "implicit TLS");
     PortStatus p =
-        StatusAggregator.afterRound(null, List.of(P465), List.of(ran("any", r)), 1, T0, T0)
+        StatusAggregator.afterRound(
+                null, List.of(P465), IpFamily.ANY, List.of(ran("any", r)), 1, T0, T0)
             .status()
             .ports
             .get(0);
-    assertThat(p.sources.get(0).certificateNotAfter).isEqualTo("2026-12-14T10:00:00Z");
+    assertThat(p.sources.get(0).tlsFacts)
+        .extracting(t -> t.version, t -> t.cipher, t -> t.subject, t -> t.notAfter)
+        .containsExactly(
+            "TLSv1.3", "TLS_AES_128_GCM_SHA256", "CN=smtp.test", "2026-12-14T10:00:00Z");
     assertThat(p.sources.get(0).timings.connect).isEqualTo(12L);
     assertThat(p.tlsFacts.version).isEqualTo("TLSv1.3");
     assertThat(p.tlsFacts.notAfter).isEqualTo("2026-12-14T10:00:00Z");
+  }
+
+  @Test
+  void withEachFamilyEachFamilyOfASourceIsItsOwnEntryWithItsOwnSinceAndEvent() {
+    SmtpEndpointStatus first = each(null, T0, ran("zone-a", ok(P587, V4), ok(P587, V6))).status();
+    var second =
+        each(first, T1, ran("zone-a", ok(P587, V4), result(P587, V6, Reason.CONNECT_TIMEOUT)));
+
+    PortStatus p = second.status().ports.get(0);
+    assertThat(p.sources)
+        .extracting(x -> x.name + "/" + x.family + " " + x.state)
+        .containsExactly("zone-a/IPv6 Blocked", "zone-a/IPv4 Reachable");
+    assertThat(p.sources.get(1).since)
+        .as("IPv4 did not change")
+        .isEqualTo(first.ports.get(0).since);
+    assertThat(p.sources.get(0).since).isEqualTo(StatusAggregator.timestamp(T1.plusSeconds(1)));
+    assertThat(p.state).as("the worst entry").isEqualTo("Blocked");
+    assertThat(p.source).isEqualTo("zone-a");
+    assertThat(p.asExpected).isFalse();
+    assertThat(second.status().summary).isEqualTo("587 Blocked from zone-a/IPv6");
+    assertThat(message(second.status(), ConditionTypes.READY))
+        .isEqualTo("587/StartTLS is Blocked from zone-a/IPv6 (expected Reachable)");
+    assertThat(second.changes())
+        .singleElement()
+        .satisfies(
+            c -> {
+              assertThat(c.source()).isEqualTo("zone-a");
+              assertThat(c.family()).isEqualTo("IPv6");
+              assertThat(c.eventMessage())
+                  .isEqualTo(
+                      "587/StartTLS from zone-a over IPv6 is now Blocked (was Reachable): "
+                          + "ConnectTimeout");
+            });
+  }
+
+  @Test
+  void withEachFamilyTheSummaryNamesTheFamilyOnlyWhereItMatters() {
+    var oneFamily =
+        each(null, T0, ran("any", ok(P587, V4), result(P587, V6, Reason.CONNECT_TIMEOUT)));
+    assertThat(oneFamily.status().summary).isEqualTo("587 Blocked from any/IPv6");
+    assertThat(oneFamily.changes())
+        .extracting(PortChange::eventMessage)
+        .containsExactlyInAnyOrder(
+            "587/StartTLS over IPv6 is now Blocked: ConnectTimeout",
+            "587/StartTLS over IPv4 is now Reachable: ok");
+
+    var bothFamilies =
+        each(
+            null,
+            T0,
+            ran(
+                "zone-a",
+                result(P587, V4, Reason.CONNECT_TIMEOUT),
+                result(P587, V6, Reason.CONNECT_TIMEOUT)),
+            ran("zone-b", ok(P587, V4), result(P587, V6, Reason.CONNECT_TIMEOUT)));
+    assertThat(bothFamilies.status().summary).isEqualTo("587 Blocked from zone-a,zone-b/IPv6");
+    assertThat(each(null, T0, ran("any", ok(P587, V4), ok(P587, V6))).status().summary)
+        .isEqualTo("587 Reachable");
+  }
+
+  @Test
+  void withEachFamilyASourceThatDidNotRunKeepsEveryFamilysEntry() {
+    SmtpEndpointStatus first =
+        each(
+                null,
+                T0,
+                ran("zone-a", ok(P587, V4), ok(P587, V6)),
+                ran("zone-b", ok(P587, V4), result(P587, V6, Reason.CONNECT_TIMEOUT)))
+            .status();
+    var second =
+        each(
+            first,
+            T1,
+            ran("zone-a", ok(P587, V4), ok(P587, V6)),
+            SourceOutcome.failed("zone-b", null, ProbeRunFailure.PodUnschedulable, "no node"));
+
+    assertThat(second.status().ports.get(0).sources)
+        .usingRecursiveFieldByFieldElementComparator()
+        .containsAll(
+            first.ports.get(0).sources.stream().filter(x -> x.name.equals("zone-b")).toList());
+    assertThat(second.status().ports.get(0).sources).hasSize(4);
+    assertThat(second.status().summary).isEqualTo("587 Blocked from zone-b/IPv6");
+    assertThat(second.changes()).isEmpty();
+  }
+
+  @Test
+  void withEachFamilyAFamilyWithoutAResultKeepsItsEntryAndAnotherIpFamilyStartsAfresh() {
+    SmtpEndpointStatus first =
+        each(null, T0, ran("any", ok(P587, V4), result(P587, V6, Reason.CONNECT_TIMEOUT))).status();
+
+    SmtpEndpointStatus onlyV4 = each(first, T1, ran("any", ok(P587, V4))).status();
+    assertThat(onlyV4.ports.get(0).sources)
+        .extracting(x -> x.family + " " + x.state)
+        .containsExactly("IPv6 Blocked", "IPv4 Reachable");
+
+    SmtpEndpointStatus any =
+        StatusAggregator.afterRound(
+                onlyV4, List.of(P587), IpFamily.ANY, List.of(ran("any", ok(P587))), 1, T1, T1)
+            .status();
+    assertThat(any.ports.get(0).sources)
+        .singleElement()
+        .satisfies(x -> assertThat(x.family).isNull())
+        .satisfies(x -> assertThat(x.state).isEqualTo("Reachable"));
+  }
+
+  @Test
+  void withEachFamilyInMxModeTheFirstReachableHostDecidesPerFamily() {
+    ProbeTarget mx = new ProbeTarget(25, TlsMode.AUTO);
+    ProbeResult up4 =
+        ProbeResult.builder("mx2.example", mx, V4)
+            .negotiated(TlsMode.STARTTLS)
+            .build(Reason.OK, "ok");
+    SourceOutcome o =
+        SourceOutcome.ran(
+            "any",
+            "n",
+            new ProbeReport(
+                "example",
+                true,
+                T0,
+                List.of(
+                    ProbeResult.builder("mx1.example", mx, V4)
+                        .build(Reason.CONNECT_TIMEOUT, "dropped"),
+                    ProbeResult.builder("mx1.example", mx, V6)
+                        .build(Reason.CONNECT_TIMEOUT, "dropped"),
+                    up4,
+                    ProbeResult.builder("mx2.example", mx, V6)
+                        .build(Reason.NO_ADDRESS, "no AAAA"))));
+
+    assertThat(StatusAggregator.verdicts(o, mx, IpFamily.EACH))
+        .extracting(v -> v.family() + " " + v.result().reason().displayName())
+        .containsExactly("IPv4 Ok", "IPv6 ConnectTimeout");
+  }
+
+  @Test
+  void withEachFamilyEachEntryHasTheTlsFactsItsFamilySaw() {
+    CertificateFacts real =
+        new CertificateFacts("CN=smtp.test", "CN=ca", List.of(), T0, T0.plus(Duration.ofDays(20)));
+    CertificateFacts intercepted =
+        new CertificateFacts(
+            "CN=smtp.test", "CN=proxy", List.of(), T0, T0.plus(Duration.ofDays(2)));
+    ProbeResult v4 =
+        ProbeResult.builder("h", P587, V4)
+            .negotiated(TlsMode.STARTTLS)
+            .tls(new TlsFacts("TLSv1.3", "TLS_AES_128_GCM_SHA256", real))
+            .build(Reason.OK, "ok");
+    ProbeResult v6 =
+        ProbeResult.builder("h", P587, V6)
+            .negotiated(TlsMode.STARTTLS)
+            .tls(new TlsFacts("TLSv1.2", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", intercepted))
+            .build(Reason.OK, "ok");
+
+    PortStatus p = each(null, T0, ran("zone-a", v4, v6)).status().ports.get(0);
+
+    assertThat(p.sources)
+        .extracting(
+            x ->
+                x.family
+                    + " "
+                    + x.tlsFacts.version
+                    + " "
+                    + x.tlsFacts.issuer
+                    + " "
+                    + x.tlsFacts.notAfter)
+        .containsExactly(
+            "IPv4 TLSv1.3 CN=ca 2026-12-14T10:00:00Z",
+            "IPv6 TLSv1.2 CN=proxy 2026-11-26T10:00:00Z");
   }
 
   // --- helpers ---
@@ -244,7 +420,7 @@ class StatusAggregatorTest {
   private static StatusAggregator.Result round(
       SmtpEndpointStatus previous, Instant start, SourceOutcome... outcomes) {
     return StatusAggregator.afterRound(
-        previous, TARGETS, List.of(outcomes), 1, start, start.plusSeconds(1));
+        previous, TARGETS, IpFamily.ANY, List.of(outcomes), 1, start, start.plusSeconds(1));
   }
 
   private static SourceOutcome ran(String source, ProbeResult... results) {
@@ -256,6 +432,20 @@ class StatusAggregatorTest {
     return ProbeResult.builder("h", t, IpFamily.ANY)
         .negotiated(t.mode() == TlsMode.AUTO ? TlsMode.STARTTLS : t.mode())
         .build(Reason.OK, "ok");
+  }
+
+  private static StatusAggregator.Result each(
+      SmtpEndpointStatus previous, Instant start, SourceOutcome... outcomes) {
+    return StatusAggregator.afterRound(
+        previous, List.of(P587), IpFamily.EACH, List.of(outcomes), 1, start, start.plusSeconds(1));
+  }
+
+  private static ProbeResult ok(ProbeTarget t, IpFamily family) {
+    return ProbeResult.builder("h", t, family).negotiated(t.mode()).build(Reason.OK, "ok");
+  }
+
+  private static ProbeResult result(ProbeTarget t, IpFamily family, Reason reason) {
+    return ProbeResult.builder("h", t, family).build(reason, reason.displayName());
   }
 
   private static ProbeResult blocked25() {
