@@ -423,6 +423,44 @@ class ChartOnRealNodesIT {
   }
 
   @Test
+  @Order(10)
+  void port25BlockedOnACloudNodeSaysWhyAndEachZoneSaysWhichAddressItSendsFrom(
+      @TestNamespace String ns) {
+    // zone-b's node as a GKE node would be: its providerID names Google Cloud, which blocks 25.
+    k.nodes()
+        .withName(ZONE_B.name())
+        .edit(
+            n -> {
+              if (n.getSpec().getProviderID() == null) {
+                n.getSpec().setProviderID("gce://smtp-reach-test/europe-west1-b/" + ZONE_B.name());
+              }
+              return n;
+            });
+    zoneB.addEgressRule("-p", "tcp", "--dport", "25", "-j", "DROP");
+    SmtpEndpointSpec spec = agentPerZone(ZONE_A.address());
+    spec.ports = List.of(new io.smtpreach.api.PortSpec(25, io.smtpreach.api.TlsMode.Auto, null));
+    steps.create(ns, "direct", spec);
+
+    SmtpEndpointStatus s = steps.awaitRound(ns, "direct", null);
+
+    assertThat(source(port(s, 25), "zone-b").state).isEqualTo("Blocked");
+    assertThat(source(port(s, 25), "zone-b").message)
+        .contains("Google Cloud")
+        .contains("https://cloud.google.com/")
+        .contains("587");
+    assertThat(source(port(s, 25), "zone-a").message).doesNotContain("Google Cloud");
+    // Postfix does not echo the client's address: the agent's own, said to be local.
+    assertThat(s.egress)
+        .filteredOn(e -> e.source.equals("zone-a"))
+        .singleElement()
+        .satisfies(
+            e -> {
+              assertThat(e.address).startsWith("198.18.101.");
+              assertThat(e.seenBy).isEqualTo("Local");
+            });
+  }
+
+  @Test
   @Order(100)
   void uninstallingAndStoppingTheNodesLeavesTheHostAsItWas() {
     var uninstall =
