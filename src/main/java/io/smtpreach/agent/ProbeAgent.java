@@ -79,7 +79,7 @@ public final class ProbeAgent implements AutoCloseable {
         new ThreadPoolExecutor(
             threads,
             threads,
-            0,
+            60,
             TimeUnit.SECONDS,
             new LinkedBlockingQueue<>(CONNECTION_BACKLOG),
             r -> {
@@ -89,6 +89,8 @@ public final class ProbeAgent implements AutoCloseable {
             },
             // Back-pressure: the accepting thread is busy, so no more connections are taken.
             new ThreadPoolExecutor.CallerRunsPolicy());
+    // A pool creates a thread per task until it has them all; a quiet agent gives them back.
+    connections.allowCoreThreadTimeOut(true);
     server.setExecutor(connections);
     server.createContext(PROBE_PATH, this::probe);
     server.createContext(HEALTH_PATH, e -> plain(e, 200, "ok\n"));

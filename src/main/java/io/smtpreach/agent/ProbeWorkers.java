@@ -41,7 +41,7 @@ final class ProbeWorkers implements AutoCloseable {
         new ThreadPoolExecutor(
             maxConcurrent,
             maxConcurrent,
-            0,
+            60,
             TimeUnit.SECONDS,
             new ArrayBlockingQueue<>(maxConcurrent + maxQueued),
             r -> {
@@ -49,6 +49,7 @@ final class ProbeWorkers implements AutoCloseable {
               t.setDaemon(true);
               return t;
             });
+    pool.allowCoreThreadTimeOut(true); // a quiet agent gives its threads back
   }
 
   /**
