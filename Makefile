@@ -69,7 +69,7 @@ bench-startup: deps build ## Probe process start to result file: launcher flags 
 bench-detection: deps controlplane build ## 587 dropped on a node to Event, metric and alert; interval vs probe-now
 	SMTP_REACH_REQUIRE_ALL=1 $(MVN) failsafe:integration-test failsafe:verify -Dit.test=DetectionLatencyBench
 
-bench-round-cost: deps controlplane image blackbox-exporter ## CPU a probe pod costs a real node (kubelet, containerd, shims, control plane) vs blackbox_exporter per probe
+bench-round-cost: deps controlplane image blackbox-exporter ## CPU a probe pod and a resident agent cost a real node per endpoint-round (kubelet, containerd, shims, control plane) vs blackbox_exporter per probe
 	SMTP_REACH_REQUIRE_ALL=1 $(MVN) failsafe:integration-test failsafe:verify -Dit.test=RoundCostBench
 
 bench-scale: deps controlplane build ## The operator at 100, 1,000 and 5,000 endpoints every minute

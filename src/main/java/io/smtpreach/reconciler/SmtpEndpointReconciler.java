@@ -198,17 +198,6 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
         config
             .leaseNamespace()
             .orElse(Objects.requireNonNullElse(client.getNamespace(), "default"));
-    byte[] key;
-    try {
-      key = AgentKey.load(client, namespace);
-    } catch (KubernetesClientException e) {
-      LOG.warnf(
-          "cannot read or create Secret %s/%s (%s): no probe agents; endpoints that need them say"
-              + " AgentsDisabled",
-          namespace, AgentWorkloads.KEY_SECRET, e.getMessage());
-      return;
-    }
-    AgentClient agentClient = new AgentClient(key);
     fleet =
         new AgentFleet(
             client,
@@ -216,11 +205,20 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
             new AgentWorkloads(config),
             config.agents().port(),
             config.agents().owner());
+    // The key is read (or made) at the first call, and again after a failure: an API server
+    // that does not answer while this process starts must not leave it without agents.
+    AtomicReference<AgentClient> agentClient = new AtomicReference<>();
     agents =
         new AgentDispatcher(
             fleet,
-            (uri, arguments, deadline) ->
-                agentClient.probe(uri, List.of(arguments), deadline).get(0),
+            (uri, arguments, deadline) -> {
+              AgentClient c = agentClient.get();
+              if (c == null) {
+                c = new AgentClient(AgentKey.load(client, namespace));
+                agentClient.compareAndSet(null, c);
+              }
+              return c.probe(uri, List.of(arguments), deadline).get(0);
+            },
             config.agents().maxCalls(),
             agentAnswers::propagateEvent);
   }
