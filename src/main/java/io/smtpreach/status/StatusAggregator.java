@@ -410,11 +410,14 @@ public final class StatusAggregator {
 
   private static void egressChanges(
       EgressStatus before, EgressStatus now, List<EgressChange> changes) {
-    // Only an address seen the same way both times has changed: a server that stops echoing
-    // (Server, then Local) changes what is known, not the address.
+    // Only the address servers see is the egress others allowlist: the probe's own (Local) is a
+    // new pod's, or a restarted agent's, every so often, and a server that stops echoing (Server,
+    // then Local) changes what is known, not the address.
+    String server = EgressFacts.SeenBy.SERVER.displayName();
     if (before != null
         && before.address != null
-        && now.seenBy.equals(before.seenBy)
+        && server.equals(now.seenBy)
+        && server.equals(before.seenBy)
         && !now.address.equals(before.address)) {
       changes.add(
           new EgressChange(
@@ -422,11 +425,7 @@ public final class StatusAggregator {
               now.source,
               now.address,
               null,
-              "the address "
-                  + (now.seenBy.equals(EgressFacts.SeenBy.SERVER.displayName())
-                      ? "servers see"
-                      : "probes bind")
-                  + " changed from "
+              "the address servers see changed from "
                   + before.address
                   + " to "
                   + now.address

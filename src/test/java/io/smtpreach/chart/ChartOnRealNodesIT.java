@@ -77,6 +77,9 @@ class ChartOnRealNodesIT {
   private static PrometheusOperator prometheusOperator;
   private static PrometheusServer prometheus;
 
+  /** A DNS blocklist the nodes' resolver (the tests' FakeDnsServer) answers: nothing listed. */
+  private static final String BLOCKLIST = "bl.smtp-reach.test";
+
   @BeforeAll
   static void install(LocalCluster localCluster, PostfixPeer.Instance postfix) throws Exception {
     RealNode.requireSupport();
@@ -116,6 +119,8 @@ class ChartOnRealNodesIT {
                 "serviceMonitor.enabled=true",
                 "--set",
                 "prometheusRule.enabled=true",
+                "--set",
+                "probe.dnsblZones={" + BLOCKLIST + "}",
                 "--wait",
                 "--timeout",
                 "3m"),
@@ -249,6 +254,16 @@ class ChartOnRealNodesIT {
         .singleElement()
         .satisfies(
             b -> assertThat(b.at("/metric/version").asText()).isEqualTo(VersionProvider.version()));
+    assertThat(
+            prometheus.query(
+                "smtp_reach_egress_listed{namespace=\""
+                    + ns
+                    + "\",endpoint=\"mail\",list=\""
+                    + BLOCKLIST
+                    + "\"}"))
+        .as("port 25 delivers directly: each zone's address looked up on the list, not listed")
+        .hasSize(2)
+        .allSatisfy(r -> assertThat(r.at("/value/1").asText()).isEqualTo("0"));
     for (String q : PrometheusServer.dashboardQueries(ns)) {
       await("dashboard query " + q).until(() -> !prometheus.query(q).isEmpty());
     }

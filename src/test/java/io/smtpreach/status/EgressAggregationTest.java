@@ -77,6 +77,20 @@ class EgressAggregationTest {
   }
 
   @Test
+  void aProbePodsOwnAddressChangingEveryRoundIsNoEvent() {
+    // No server echoed: the address is the pod's own, new with every probe pod (or agent).
+    EgressFacts first =
+        new EgressFacts("10.0.0.7", SeenBy.LOCAL, "10.0.0.7", null, null, List.of());
+    EgressFacts next = new EgressFacts("10.0.0.9", SeenBy.LOCAL, "10.0.0.9", null, null, List.of());
+    SmtpEndpointStatus s = round(null, T0, ran("zone-a", first)).status();
+
+    var r = round(s, T1, ran("zone-a", next));
+
+    assertThat(r.status().egress.get(0).address).isEqualTo("10.0.0.9");
+    assertThat(r.egressChanges()).isEmpty();
+  }
+
+  @Test
   void aNewAddressIsAWarningAndRestartsSince() {
     SmtpEndpointStatus first = round(null, T0, ran("zone-a", egress(NAT))).status();
     var r = round(first, T1, ran("zone-a", egress("198.51.100.9")));
