@@ -133,10 +133,10 @@ public interface OperatorConfig {
     @WithDefault("50m")
     String cpuRequest();
 
-    @WithDefault("160Mi")
+    @WithDefault("192Mi")
     String memoryRequest();
 
-    @WithDefault("192Mi")
+    @WithDefault("256Mi")
     String memoryLimit();
   }
 

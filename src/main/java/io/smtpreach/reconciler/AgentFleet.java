@@ -7,7 +7,6 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
-import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import java.net.URI;
 import java.util.Collection;
 import java.util.List;
@@ -15,7 +14,9 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import org.jboss.logging.Logger;
 
 /**
@@ -24,7 +25,7 @@ import org.jboss.logging.Logger;
  * among the pods those workloads run. Only pods of the operator's namespace with the agents' labels
  * are ever called, and an agent's answer counts only when signed with the agents' key.
  */
-final class AgentFleet implements AgentDispatcher.Directory, AutoCloseable {
+final class AgentFleet implements AgentDispatcher.Directory {
   private static final Logger LOG = Logger.getLogger(AgentFleet.class);
   private static final String FIELD_MANAGER = "smtp-reach";
 
@@ -32,7 +33,9 @@ final class AgentFleet implements AgentDispatcher.Directory, AutoCloseable {
   private final String namespace;
   private final AgentWorkloads workloads;
   private final int port;
-  private final SharedIndexInformer<Pod> pods;
+
+  /** The agents' pods, from the operator's cache of its namespace. */
+  private final Supplier<Stream<Pod>> pods;
 
   /** Workloads this process applied since it started, by identity id. */
   private final Set<String> applied = ConcurrentHashMap.newKeySet();
@@ -47,18 +50,14 @@ final class AgentFleet implements AgentDispatcher.Directory, AutoCloseable {
       String namespace,
       AgentWorkloads workloads,
       int port,
-      Optional<String> owner) {
+      Optional<String> owner,
+      Supplier<Stream<Pod>> pods) {
     this.client = client;
     this.namespace = namespace;
     this.workloads = workloads;
     this.port = port;
     this.owner = owner;
-    this.pods =
-        client
-            .pods()
-            .inNamespace(namespace)
-            .withLabel(ProbePodFactory.NAME_LABEL, AgentWorkloads.NAME)
-            .inform();
+    this.pods = pods;
   }
 
   /** Makes sure the agents of these sources have their workloads. */
@@ -142,7 +141,7 @@ final class AgentFleet implements AgentDispatcher.Directory, AutoCloseable {
   @Override
   public Optional<AgentDispatcher.Target> find(ProbeSource source) {
     AgentWorkloads.Identity id = AgentWorkloads.identity(source);
-    return pods.getStore().list().stream()
+    return pods.get()
         .filter(p -> namespace.equals(p.getMetadata().getNamespace()))
         .filter(p -> id.id().equals(labels(p).get(AgentWorkloads.AGENT_LABEL)))
         .filter(p -> !id.eachNode() || source.name().equals(p.getSpec().getNodeName()))
@@ -171,10 +170,5 @@ final class AgentFleet implements AgentDispatcher.Directory, AutoCloseable {
   private static Map<String, String> labels(HasMetadata o) {
     Map<String, String> labels = o.getMetadata().getLabels();
     return labels == null ? Map.of() : labels;
-  }
-
-  @Override
-  public void close() {
-    pods.close();
   }
 }

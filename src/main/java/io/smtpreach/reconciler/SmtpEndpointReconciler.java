@@ -146,8 +146,9 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
   public List<EventSource<?, SmtpEndpoint>> prepareEventSources(
       EventSourceContext<SmtpEndpoint> context) {
     signature = PodSigningKey.load(config, client);
+    List<EventSource<?, SmtpEndpoint>> sources = new ArrayList<>();
     if (config.agents().enabled()) {
-      startAgents();
+      sources.add(startAgents(context));
     }
     podSource =
         new InformerEventSource<>(
@@ -189,22 +190,35 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
     metrics.renderFrom(endpoints::list, this::interval);
     sweeper.scheduleWithFixedDelay(
         this::sweep, SWEEP.toSeconds(), SWEEP.toSeconds(), TimeUnit.SECONDS);
-    return List.of(podSource, nodeSource, agentAnswers);
+    sources.addAll(List.of(podSource, nodeSource, agentAnswers));
+    return sources;
   }
 
   /** The agents' fleet in the operator's namespace, and the dispatcher that calls them. */
-  private void startAgents() {
+  private EventSource<?, SmtpEndpoint> startAgents(EventSourceContext<SmtpEndpoint> context) {
     String namespace =
         config
             .leaseNamespace()
             .orElse(Objects.requireNonNullElse(client.getNamespace(), "default"));
+    // The agents' pods, in the operator's namespace: where to call each source's agent. Their
+    // changes wake no endpoint (a round waiting for its agent looks again by itself).
+    InformerEventSource<Pod, SmtpEndpoint> agentPods =
+        new InformerEventSource<>(
+            InformerEventSourceConfiguration.from(Pod.class, SmtpEndpoint.class)
+                .withName("agent-pods")
+                .withNamespaces(Set.of(namespace))
+                .withLabelSelector(ProbePodFactory.NAME_LABEL + "=" + AgentWorkloads.NAME)
+                .withSecondaryToPrimaryMapper(pod -> Set.of())
+                .build(),
+            context);
     fleet =
         new AgentFleet(
             client,
             namespace,
             new AgentWorkloads(config),
             config.agents().port(),
-            config.agents().owner());
+            config.agents().owner(),
+            agentPods::list);
     // The key is read (or made) at the first call, and again after a failure: an API server
     // that does not answer while this process starts must not leave it without agents.
     AtomicReference<AgentClient> agentClient = new AtomicReference<>();
@@ -221,6 +235,7 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
             },
             config.agents().maxCalls(),
             agentAnswers::propagateEvent);
+    return agentPods;
   }
 
   private void sweep() {

@@ -62,12 +62,12 @@ public class TestOperatorConfig implements OperatorConfig {
 
       @Override
       public String memoryRequest() {
-        return "160Mi";
+        return "192Mi";
       }
 
       @Override
       public String memoryLimit() {
-        return "192Mi";
+        return "256Mi";
       }
     };
   }
