@@ -68,6 +68,9 @@ public final class AgentClient {
    */
   public List<BatchCodec.Entry> probe(URI agent, List<List<String>> endpointsArgs, Instant deadline)
       throws AgentFailure, InterruptedException {
+    if (endpointsArgs.isEmpty()) {
+      return List.of(); // nothing to ask, and an agent refuses an empty request
+    }
     Instant now = clock.instant();
     Duration left = Duration.between(now, deadline);
     if (left.isNegative() || left.isZero()) {
