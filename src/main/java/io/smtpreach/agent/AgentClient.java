@@ -4,7 +4,6 @@ import io.smtpreach.probe.BatchCodec;
 import io.smtpreach.probe.MalformedReportException;
 import io.smtpreach.probe.ReportCodec;
 import java.io.ByteArrayOutputStream;
-import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpConnectTimeoutException;
@@ -68,6 +67,9 @@ public final class AgentClient {
    */
   public List<BatchCodec.Entry> probe(URI agent, List<List<String>> endpointsArgs, Instant deadline)
       throws AgentFailure, InterruptedException {
+    if (endpointsArgs.isEmpty()) {
+      return List.of(); // nothing to ask, and an agent refuses an empty request
+    }
     Instant now = clock.instant();
     Duration left = Duration.between(now, deadline);
     if (left.isNegative() || left.isZero()) {
@@ -162,9 +164,7 @@ public final class AgentClient {
     if (cause instanceof HttpTimeoutException) {
       return new AgentFailure(AgentFailure.Kind.TIMED_OUT, "no answer by the deadline");
     }
-    if (cause instanceof IOException) {
-      return new AgentFailure(AgentFailure.Kind.UNREACHABLE, String.valueOf(cause));
-    }
+    // Refused, reset, or closed before an answer: whatever it was, no agent answered.
     return new AgentFailure(AgentFailure.Kind.UNREACHABLE, String.valueOf(cause));
   }
 

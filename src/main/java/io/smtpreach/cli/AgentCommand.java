@@ -21,6 +21,9 @@ import picocli.CommandLine.ParameterException;
  * runs until SIGTERM, then answers what it has taken on and stops ({@link ProbeAgent#shutdown}).
  */
 public final class AgentCommand implements Callable<Integer> {
+  /** Seconds the JDK's HTTP server gives a connection to send its whole request. */
+  static final String MAX_REQUEST_READ_SECONDS = "sun.net.httpserver.maxReqTime";
+
   final CommandSpec spec = CommandSpec.wrapWithoutInspection(this);
 
   AgentCommand() {
@@ -90,6 +93,12 @@ public final class AgentCommand implements Callable<Integer> {
     } catch (IOException | IllegalArgumentException e) {
       throw new ParameterException(
           spec.commandLine(), "cannot read key file " + keyFile + ": " + e.getMessage());
+    }
+    // The JDK's HTTP server waits for a request's bytes for ever unless told: a client that sends
+    // its request slowly, or not at all, would hold one of the agent's threads. Once a request is
+    // read, the answer may take as long as its deadline, so only the reading is bounded.
+    if (System.getProperty(MAX_REQUEST_READ_SECONDS) == null) {
+      System.setProperty(MAX_REQUEST_READ_SECONDS, "30");
     }
     ProbeAgent agent =
         ProbeAgent.start(

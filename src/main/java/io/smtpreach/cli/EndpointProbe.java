@@ -38,7 +38,8 @@ public final class EndpointProbe implements PreparedProbe {
           "--insecure",
           "--min-tls",
           "--ip-family",
-          "--dns-server");
+          "--dns-server",
+          "--dnsbl");
 
   /** After its timeout a probe's result comes within this (the engine's deadline slack). */
   static final Duration SLACK = Duration.ofSeconds(1);
