@@ -34,6 +34,9 @@ final class AgentFleet implements AgentDispatcher.Directory {
   private final AgentWorkloads workloads;
   private final int port;
 
+  /** Makes sure the agents' key Secret exists: their pods mount it. */
+  private final Runnable ensureKey;
+
   /** The agents' pods, from the operator's cache of its namespace. */
   private final Supplier<Stream<Pod>> pods;
 
@@ -51,13 +54,15 @@ final class AgentFleet implements AgentDispatcher.Directory {
       AgentWorkloads workloads,
       int port,
       Optional<String> owner,
-      Supplier<Stream<Pod>> pods) {
+      Supplier<Stream<Pod>> pods,
+      Runnable ensureKey) {
     this.client = client;
     this.namespace = namespace;
     this.workloads = workloads;
     this.port = port;
     this.owner = owner;
     this.pods = pods;
+    this.ensureKey = ensureKey;
   }
 
   /** Makes sure the agents of these sources have their workloads. */
@@ -108,6 +113,7 @@ final class AgentFleet implements AgentDispatcher.Directory {
 
   private void apply(AgentWorkloads.Identity id) {
     try {
+      ensureKey.run();
       HasMetadata workload = workloads.workload(id, namespace);
       ownerReference().ifPresent(ref -> workload.getMetadata().setOwnerReferences(List.of(ref)));
       client.resource(workload).fieldManager(FIELD_MANAGER).forceConflicts().serverSideApply();

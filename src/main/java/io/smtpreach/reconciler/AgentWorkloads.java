@@ -2,7 +2,6 @@ package io.smtpreach.reconciler;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.IntOrString;
-import io.fabric8.kubernetes.api.model.LocalObjectReference;
 import io.fabric8.kubernetes.api.model.PodTemplateSpec;
 import io.fabric8.kubernetes.api.model.PodTemplateSpecBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
@@ -11,7 +10,6 @@ import io.fabric8.kubernetes.api.model.apps.DaemonSetBuilder;
 import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
 import io.smtpreach.config.OperatorConfig;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -109,12 +107,6 @@ final class AgentWorkloads {
   private PodTemplateSpec template(Identity identity, Map<String, String> labels) {
     OperatorConfig.Agents agents = config.agents();
     int port = agents.port();
-    List<LocalObjectReference> pullSecrets =
-        config.probeImagePullSecrets().orElse(List.of()).stream()
-            .map(String::strip)
-            .filter(n -> !n.isEmpty())
-            .map(LocalObjectReference::new)
-            .toList();
     return new PodTemplateSpecBuilder()
         .withNewMetadata()
         .withLabels(labels)
@@ -124,16 +116,8 @@ final class AgentWorkloads {
         .withEnableServiceLinks(false)
         .withTerminationGracePeriodSeconds(30L)
         .withNodeSelector(identity.nodeSelector().isEmpty() ? null : identity.nodeSelector())
-        .withImagePullSecrets(pullSecrets.isEmpty() ? null : pullSecrets)
-        .withNewSecurityContext()
-        .withRunAsNonRoot(true)
-        .withRunAsUser(ProbePodFactory.PROBE_UID)
-        .withRunAsGroup(ProbePodFactory.PROBE_UID)
-        .withFsGroup(ProbePodFactory.PROBE_UID)
-        .withNewSeccompProfile()
-        .withType("RuntimeDefault")
-        .endSeccompProfile()
-        .endSecurityContext()
+        .withImagePullSecrets(PodRestrictions.pullSecrets(config))
+        .withSecurityContext(PodRestrictions.pod(true))
         .addNewContainer()
         .withName(CONTAINER)
         .withImage(config.probeImage())
@@ -176,14 +160,7 @@ final class AgentWorkloads {
         .withMountPath(KEY_DIR)
         .withReadOnly(true)
         .endVolumeMount()
-        .withNewSecurityContext()
-        .withAllowPrivilegeEscalation(false)
-        .withReadOnlyRootFilesystem(true)
-        .withPrivileged(false)
-        .withNewCapabilities()
-        .withDrop("ALL")
-        .endCapabilities()
-        .endSecurityContext()
+        .withSecurityContext(PodRestrictions.container())
         .endContainer()
         .addNewVolume()
         .withName("key")

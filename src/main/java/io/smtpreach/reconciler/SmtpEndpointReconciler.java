@@ -46,6 +46,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 import java.util.stream.Collectors;
 import org.jboss.logging.Logger;
 
@@ -211,6 +212,19 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
                 .withSecondaryToPrimaryMapper(pod -> Set.of())
                 .build(),
             context);
+    // The key is read (or made) when first needed, and again after a failure: an API server that
+    // does not answer while this process starts must not leave it without agents. Its Secret
+    // exists before any agent workload does, as their pods mount it.
+    AtomicReference<AgentClient> agentClient = new AtomicReference<>();
+    Supplier<AgentClient> signer =
+        () -> {
+          AgentClient c = agentClient.get();
+          if (c == null) {
+            c = new AgentClient(AgentKey.load(client, namespace));
+            agentClient.compareAndSet(null, c);
+          }
+          return c;
+        };
     fleet =
         new AgentFleet(
             client,
@@ -218,21 +232,13 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
             new AgentWorkloads(config),
             config.agents().port(),
             config.agents().owner(),
-            agentPods::list);
-    // The key is read (or made) at the first call, and again after a failure: an API server
-    // that does not answer while this process starts must not leave it without agents.
-    AtomicReference<AgentClient> agentClient = new AtomicReference<>();
+            agentPods::list,
+            signer::get);
     agents =
         new AgentDispatcher(
             fleet,
-            (uri, arguments, deadline) -> {
-              AgentClient c = agentClient.get();
-              if (c == null) {
-                c = new AgentClient(AgentKey.load(client, namespace));
-                agentClient.compareAndSet(null, c);
-              }
-              return c.probe(uri, List.of(arguments), deadline).get(0);
-            },
+            (uri, arguments, deadline) ->
+                signer.get().probe(uri, List.of(arguments), deadline).get(0),
             config.agents().maxCalls(),
             agentAnswers::propagateEvent);
     return agentPods;
