@@ -421,20 +421,29 @@ class ChartOnRealNodesIT {
     SmtpEndpointStatus first = steps.awaitRound(ns, "relay", null);
     assertThat(source(port(first, 587), "zone-b").state).isEqualTo("Blocked");
 
-    // zone-b's agent answers nobody: its replies are dropped on their way out of the zone.
-    zoneB.addEgressRule("-p", "tcp", "--sport", "8440", "-j", "DROP");
-    SmtpEndpointStatus s = steps.probeNow(ns, "relay");
+    // The agent of the zone the operator does not run in answers the operator no more: its
+    // replies are dropped on their way out of its zone (the kubelet's probes still pass).
+    Pod operator = operatorPod();
+    boolean operatorInA = operator.getSpec().getNodeName().equals(ZONE_A.name());
+    RealNode cutOff = operatorInA ? zoneB : zoneA;
+    String cut = operatorInA ? "zone-b" : "zone-a";
+    cutOff.addEgressRule(
+        "-p", "tcp", "--sport", "8440", "-d", operator.getStatus().getPodIP(), "-j", "DROP");
+    try {
+      SmtpEndpointStatus s = steps.probeNow(ns, "relay");
 
-    assertThat(Conditions.find(s.conditions, ConditionTypes.PROBES_RUNNING))
-        .hasValueSatisfying(
-            c -> {
-              assertThat(c.getStatus()).isEqualTo("False");
-              assertThat(c.getReason()).isEqualTo("AgentUnavailable");
-            });
-    assertThat(source(port(s, 587), "zone-b").state).isEqualTo("Blocked");
-    assertThat(source(port(s, 587), "zone-b").since)
-        .isEqualTo(source(port(first, 587), "zone-b").since);
-    assertThat(source(port(s, 587), "zone-a").state).isEqualTo("Reachable");
+      assertThat(Conditions.find(s.conditions, ConditionTypes.PROBES_RUNNING))
+          .hasValueSatisfying(
+              c -> {
+                assertThat(c.getStatus()).isEqualTo("False");
+                assertThat(c.getReason()).isEqualTo("AgentUnavailable");
+                assertThat(c.getMessage()).contains(cut);
+              });
+      assertThat(source(port(s, 587), cut).state).isEqualTo(source(port(first, 587), cut).state);
+      assertThat(source(port(s, 587), cut).since).isEqualTo(source(port(first, 587), cut).since);
+    } finally {
+      cutOff.clearEgressRules();
+    }
   }
 
   @Test
