@@ -7,6 +7,7 @@ import io.smtpreach.reconciler.ProbePodFactory.Member;
 import io.smtpreach.status.ProbeRunFailure;
 import io.smtpreach.status.SourceOutcome;
 import java.net.URI;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -59,9 +60,17 @@ final class AgentDispatcher implements AutoCloseable {
   private final ExecutorService calls;
   private final ScheduledExecutorService waits = DaemonScheduler.named("smtp-reach-agent-waits");
 
+  /** What a probe may take once its agent has it: the probe's deadline plus this. */
+  private final Duration startAllowance;
+
   AgentDispatcher(
-      Directory directory, Transport transport, int maxCalls, Consumer<ResourceID> wake) {
+      Directory directory,
+      Transport transport,
+      int maxCalls,
+      Duration startAllowance,
+      Consumer<ResourceID> wake) {
     this.directory = directory;
+    this.startAllowance = startAllowance;
     this.transport = transport;
     this.wake = wake;
     this.calls =
@@ -135,7 +144,11 @@ final class AgentDispatcher implements AutoCloseable {
       return;
     }
     Target agent = target.get();
-    calls.execute(() -> call(key, member, source, agent, deadline));
+    // The round's deadline leaves time for an agent pod to start; once an agent is ready, the
+    // call gets what a probe pod would once started, so a silent agent costs no more than that.
+    Instant byProbe = Instant.now().plus(member.settings().probeDeadline(startAllowance));
+    Instant callDeadline = byProbe.isBefore(deadline) ? byProbe : deadline;
+    calls.execute(() -> call(key, member, source, agent, callDeadline));
   }
 
   private void call(String key, Member member, ProbeSource source, Target agent, Instant deadline) {

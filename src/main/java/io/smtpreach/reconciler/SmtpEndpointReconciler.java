@@ -240,6 +240,7 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
             (uri, arguments, deadline) ->
                 signer.get().probe(uri, List.of(arguments), deadline).get(0),
             config.agents().maxCalls(),
+            config.probeStartAllowance(),
             agentAnswers::propagateEvent);
     return agentPods;
   }

@@ -42,7 +42,11 @@ class AgentDispatcherTest {
       };
   private final AgentDispatcher dispatcher =
       new AgentDispatcher(
-          source -> ready.get(), (u, a, d) -> transport.probe(u, a, d), 4, woken::add);
+          source -> ready.get(),
+          (u, a, d) -> transport.probe(u, a, d),
+          4,
+          Duration.ofSeconds(30),
+          woken::add);
 
   @AfterEach
   void close() {
@@ -89,6 +93,23 @@ class AgentDispatcherTest {
         .until(() -> dispatcher.outcome("team", "mail", "r2", "zone-a").isPresent());
     assertThat(dispatcher.outcome("team", "mail", "r2", "zone-a").orElseThrow().message())
         .contains("no ready probe agent for zone-a");
+  }
+
+  @Test
+  void aCallGetsWhatAProbeWouldNotTheTimeLeftForAnAgentToStart() {
+    AtomicReference<Instant> given = new AtomicReference<>();
+    transport =
+        (uri, args, deadline) -> {
+          given.set(deadline);
+          return BatchCodec.Entry.probed(
+              new ProbeReport("smtp.example.com", false, Instant.now(), List.of()));
+        };
+    Instant roundDeadline = Instant.now().plusSeconds(600);
+    dispatcher.ask(member("r1"), ZONE_A, Instant.now().plusSeconds(120), roundDeadline);
+
+    await().until(() -> given.get() != null);
+    // 2 x the 10 s timeout + 30 s: what a started probe pod gets.
+    assertThat(given.get()).isBefore(Instant.now().plusSeconds(51)).isBefore(roundDeadline);
   }
 
   @Test
