@@ -46,7 +46,7 @@ done
   --set image.pullPolicy=Never --set operator.defaultInterval=1m --wait --timeout 3m >/dev/null
 "$kubectl" -n smtp-reach-system get pods -o wide
 
-step "6. Two SmtpEndpoints (hack/demo/endpoints.yaml)"
+step "6. Three SmtpEndpoints (hack/demo/endpoints.yaml): two by probe pods, one by agents"
 "$kubectl" create namespace demo --dry-run=client -o yaml | "$kubectl" apply -f - >/dev/null
 "$kubectl" -n demo create configmap smtp-test-ca --from-file=ca.pem="$peer/ca.pem" \
   --dry-run=client -o yaml | "$kubectl" apply -f - >/dev/null
@@ -54,7 +54,7 @@ step "6. Two SmtpEndpoints (hack/demo/endpoints.yaml)"
   --from-literal=username=probe@smtp.test --from-literal=password=probe-secret \
   --dry-run=client -o yaml | "$kubectl" apply -f - >/dev/null
 "$kubectl" apply -f hack/demo/endpoints.yaml
-for ep in submission wrong-modes; do
+for ep in submission wrong-modes zone-egress; do
   "$kubectl" -n demo wait "smtpendpoint/$ep" --for=jsonpath='{.status.lastProbeTime}' --timeout=120s >/dev/null
 done
 
@@ -62,7 +62,11 @@ step "kubectl get smtpendpoints -A"
 "$kubectl" get smtpendpoints -A
 printf '\n'
 "$kubectl" -n demo get smtpendpoint submission \
-  -o jsonpath='{range .status.ports[?(@.port==587)].sources[*]}587 from {.name} ({.node}): {.state} - {.message}{"\n"}{end}'
+  -o jsonpath='{range .status.ports[?(@.port==587)].sources[*]}587 from {.name} ({.node}, {.via}): {.state} - {.message}{"\n"}{end}'
+"$kubectl" -n demo get smtpendpoint zone-egress \
+  -o jsonpath='{range .status.ports[?(@.port==587)].sources[*]}587 from {.name} ({.node}, {.via}): {.state} - {.message}{"\n"}{end}'
+printf '\n'
+"$kubectl" -n smtp-reach-system get deployments,pods -o wide
 
 cat <<MSG
 

@@ -22,7 +22,22 @@ import java.util.Map;
 @ValidationRule(
     value = "self.placement == 'PerNodeGroup' || !has(self.nodeLabel)",
     message = "nodeLabel is only used with placement PerNodeGroup")
+@ValidationRule(
+    value =
+        "!has(self.mode) || self.mode != 'Agent' || (!has(self.labels) && !has(self.annotations)"
+            + " && !has(self.nodeSelector) && !has(self.tolerations) && !has(self.resources))",
+    message =
+        "mode Agent probes from the operator's agents: labels, annotations, nodeSelector,"
+            + " tolerations and resources apply to probe pods only (use mode Pod or Auto)")
 public class ProbeSpec {
+  @JsonPropertyDescription(
+      "Auto (default: an agent unless the endpoint needs a pod in its namespace: AUTH, a CA"
+          + " bundle, or its own labels, annotations, scheduling or resources), Pod (a probe pod in"
+          + " this namespace each round: this workload's egress), or Agent (the operator's resident"
+          + " agent of each source: the node and zone egress).")
+  @Default("Auto")
+  public ProbeMode mode = ProbeMode.Auto;
+
   @JsonPropertyDescription(
       "Any (one pod, the scheduler's choice), PerNodeGroup (one pod per value of nodeLabel), or"
           + " EachNode (one pod per Ready node).")

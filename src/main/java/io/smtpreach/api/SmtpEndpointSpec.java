@@ -25,6 +25,13 @@ import java.util.List;
 @ValidationRule(
     value = "!has(self.mxDomain) || !has(self.ports) || self.ports.all(p, p.port == 25)",
     message = "with mxDomain only port 25 can be probed (MX hosts receive mail on 25)")
+@ValidationRule(
+    value =
+        "!has(self.probe) || !has(self.probe.mode) || self.probe.mode != 'Agent'"
+            + " || (!has(self.auth) && (!has(self.tls) || !has(self.tls.caBundle)))",
+    message =
+        "mode Agent cannot use auth or tls.caBundle: agents get no Secret or ConfigMap (use mode"
+            + " Pod or Auto)")
 public class SmtpEndpointSpec {
   static final String DURATION = "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$";
   static final String HOST =

@@ -16,6 +16,9 @@ public class SourceStatus {
   @JsonPropertyDescription("The node the probe pod ran on.")
   public String node;
 
+  @JsonPropertyDescription("What probed: Pod (a probe pod in this namespace) or Agent.")
+  public String via;
+
   public String state;
   public String reason;
   public String message;

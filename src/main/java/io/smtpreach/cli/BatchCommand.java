@@ -16,7 +16,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import picocli.CommandLine;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Model.PositionalParamSpec;
@@ -101,31 +100,20 @@ public final class BatchCommand implements Callable<Integer> {
   }
 
   private static Future<BatchCodec.Entry> probe(List<String> args, ExecutorService pool) {
-    // A command each: picocli does not reset an option of an argument group between parses.
-    ProbeCommand command = new ProbeCommand();
-    try {
-      new CommandLine(command.spec).parseArgs(args.toArray(String[]::new));
-      ProbeCommand.Plan plan = command.plan();
-      return pool.submit(() -> BatchCodec.Entry.probed(plan.run()));
-    } catch (CommandLine.ParameterException e) {
-      return CompletableFuture.completedFuture(BatchCodec.Entry.failed(e.getMessage()));
-    }
+    EndpointProbe probe = EndpointProbe.forPod(args);
+    return probe.refused()
+        ? CompletableFuture.completedFuture(probe.run())
+        : pool.submit(probe::run);
   }
 
   private static BatchCodec.Entry entry(Future<BatchCodec.Entry> f) throws InterruptedException {
     try {
       return f.get();
     } catch (ExecutionException e) {
-      return failed(e.getCause());
+      // EndpointProbe says every probe failure; only an Error is left to say here.
+      Throwable cause = e.getCause();
+      return BatchCodec.Entry.failed(cause.getClass().getSimpleName() + ": " + cause.getMessage());
     }
-  }
-
-  private static BatchCodec.Entry failed(Throwable cause) {
-    // A CA bundle that cannot be read is a usage error, said as the probe command says it.
-    return BatchCodec.Entry.failed(
-        cause instanceof IllegalArgumentException
-            ? cause.getMessage()
-            : cause.getClass().getSimpleName() + ": " + cause.getMessage());
   }
 
   /** What {@code kubectl logs} shows: each endpoint's table, or why it was not probed. */

@@ -24,7 +24,8 @@ public final class Main {
       cli =
           new CommandLine(new SmtpReachCommand())
               .addSubcommand(new CommandLine(new ProbeCommand().spec))
-              .addSubcommand(new CommandLine(new BatchCommand().spec));
+              .addSubcommand(new CommandLine(new BatchCommand().spec))
+              .addSubcommand(new CommandLine(new AgentCommand().spec));
     }
     // As the subcommands' own models say (ProbeCommand.dataOnly): the top level reads @files too.
     cli.setExpandAtFiles(false);

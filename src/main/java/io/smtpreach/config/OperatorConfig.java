@@ -93,6 +93,53 @@ public interface OperatorConfig {
   /** What endpoint authors may ask of probe pods. */
   ProbePolicy probePolicy();
 
+  /** Resident probe agents: the node and zone egress without a pod per round. */
+  Agents agents();
+
+  /**
+   * The operator's probe agents, in its own namespace: a Deployment per zone or node group, a
+   * DaemonSet for EachNode, one Deployment for Any, created as endpoints need them.
+   */
+  interface Agents {
+    /**
+     * Off: {@code probe.mode: Auto} means a probe pod, and an endpoint asking for {@code Agent} is
+     * not probed ({@code AgentsDisabled}).
+     */
+    @WithDefault("true")
+    boolean enabled();
+
+    /** The port agents listen on; the chart's NetworkPolicy lets only the operator reach it. */
+    @WithDefault("8440")
+    int port();
+
+    /** Probes one agent runs at once; beyond that requests queue, up to {@link #maxQueued}. */
+    @WithDefault("16")
+    int maxConcurrent();
+
+    /** Requests one agent holds waiting; beyond that it answers busy at once. */
+    @WithDefault("64")
+    int maxQueued();
+
+    /** Calls to agents this operator makes at once, over all agents. */
+    @WithDefault("32")
+    int maxCalls();
+
+    /**
+     * The operator's Deployment in its namespace (the chart sets it): the agents' workloads name it
+     * as their owner, so that uninstalling the operator deletes them too.
+     */
+    Optional<String> owner();
+
+    @WithDefault("50m")
+    String cpuRequest();
+
+    @WithDefault("192Mi")
+    String memoryRequest();
+
+    @WithDefault("256Mi")
+    String memoryLimit();
+  }
+
   /**
    * The cluster admin's bounds on endpoints' {@code spec.probe}; a spec outside them gets {@code
    * ProbesRunning=False}, reason {@code ProbeNotAllowed}, and no round. Key patterns: a key, or a

@@ -10,6 +10,7 @@ import java.security.SecureRandom;
 import java.util.Base64;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Supplier;
 import org.jboss.logging.Logger;
 
 /**
@@ -32,7 +33,9 @@ final class PodSigningKey {
     }
     String namespace = config.leaseNamespace().orElse(client.getNamespace());
     try {
-      return new PodSignature(fromSecret(client, namespace == null ? "default" : namespace));
+      return new PodSignature(
+          fromSecret(
+              client, namespace == null ? "default" : namespace, SECRET, PodSigningKey::random));
     } catch (KubernetesClientException e) {
       LOG.warnf(
           "cannot read or create Secret %s/%s (%s): signing probe pods with a random key; rounds"
@@ -42,33 +45,38 @@ final class PodSigningKey {
     }
   }
 
-  private static byte[] fromSecret(KubernetesClient client, String namespace) {
+  /**
+   * The key in Secret {@code name} of {@code namespace}, which this creates with {@code fresh}'s
+   * bytes when it does not exist; another replica creating it first wins.
+   */
+  static byte[] fromSecret(
+      KubernetesClient client, String namespace, String name, Supplier<byte[]> fresh) {
     var secrets = client.secrets().inNamespace(namespace);
-    Secret secret = secrets.withName(SECRET).get();
+    Secret secret = secrets.withName(name).get();
     if (secret == null) {
-      Secret fresh =
+      Secret created =
           new SecretBuilder()
               .withNewMetadata()
-              .withName(SECRET)
+              .withName(name)
               .withNamespace(namespace)
               .addToLabels(ProbePodFactory.MANAGED_BY_LABEL, ProbePodFactory.MANAGED_BY)
               .endMetadata()
               .withType("Opaque")
-              .withData(Map.of(KEY, Base64.getEncoder().encodeToString(random())))
+              .withData(Map.of(KEY, Base64.getEncoder().encodeToString(fresh.get())))
               .build();
       try {
-        secret = secrets.resource(fresh).create();
-        LOG.infof("created Secret %s/%s with a new pod signing key", namespace, SECRET);
+        secret = secrets.resource(created).create();
+        LOG.infof("created Secret %s/%s with a new random key", namespace, name);
       } catch (KubernetesClientException e) {
         if (e.getCode() != 409) {
           throw e;
         }
-        secret = secrets.withName(SECRET).get(); // another replica was first
+        secret = secrets.withName(name).get(); // another replica was first
       }
     }
     String data = secret == null || secret.getData() == null ? null : secret.getData().get(KEY);
     if (data == null) {
-      throw new KubernetesClientException("Secret " + SECRET + " has no key '" + KEY + "'");
+      throw new KubernetesClientException("Secret " + name + " has no key '" + KEY + "'");
     }
     return Base64.getDecoder().decode(data.strip());
   }

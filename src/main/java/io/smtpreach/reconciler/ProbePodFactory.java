@@ -4,7 +4,6 @@ import static io.smtpreach.reconciler.ProbeSettings.RESULT_FILE;
 
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.EnvVarBuilder;
-import io.fabric8.kubernetes.api.model.LocalObjectReference;
 import io.fabric8.kubernetes.api.model.OwnerReference;
 import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -40,6 +39,7 @@ public final class ProbePodFactory {
   public static final String MANAGED_BY_LABEL = "app.kubernetes.io/managed-by";
   public static final String MANAGED_BY = "smtp-reach";
   public static final String NAME_LABEL = "app.kubernetes.io/name";
+  public static final String PROBE_NAME = "smtp-reach-probe";
 
   /**
    * Prefix of a label per endpoint in the pod, valued with its round: {@code kubectl get pods -l
@@ -52,9 +52,6 @@ public final class ProbePodFactory {
 
   public static final String SOURCE_ANNOTATION = "smtpreach.io/source";
   public static final String CONTAINER = "probe";
-
-  /** The probe runs as this user: any non-root id works, the image's files are world-readable. */
-  static final long PROBE_UID = 65532;
 
   /** One endpoint's round in a pod. */
   public record Member(SmtpEndpoint endpoint, ProbeSettings settings, String round) {
@@ -84,7 +81,7 @@ public final class ProbePodFactory {
     if (probe != null && probe.labels != null) {
       labels.putAll(probe.labels);
     }
-    labels.put(NAME_LABEL, "smtp-reach-probe");
+    labels.put(NAME_LABEL, PROBE_NAME);
     labels.put(MANAGED_BY_LABEL, MANAGED_BY);
     Map<String, String> annotations = new LinkedHashMap<>();
     if (probe != null && probe.annotations != null) {
@@ -112,15 +109,8 @@ public final class ProbePodFactory {
         .withTerminationGracePeriodSeconds(5L)
         .withNodeSelector(nodeSelector.isEmpty() ? null : nodeSelector)
         .withTolerations(probe == null ? null : probe.tolerations)
-        .withImagePullSecrets(imagePullSecrets())
-        .withNewSecurityContext()
-        .withRunAsNonRoot(true)
-        .withRunAsUser(PROBE_UID)
-        .withRunAsGroup(PROBE_UID)
-        .withNewSeccompProfile()
-        .withType("RuntimeDefault")
-        .endSeccompProfile()
-        .endSecurityContext()
+        .withImagePullSecrets(PodRestrictions.pullSecrets(config))
+        .withSecurityContext(PodRestrictions.pod(false))
         .addNewContainer()
         .withName(CONTAINER)
         .withImage(config.probeImage())
@@ -128,14 +118,7 @@ public final class ProbePodFactory {
         .withResources(resources(probe))
         .withTerminationMessagePath(ProbeSettings.RESULT_FILE)
         .withTerminationMessagePolicy("FallbackToLogsOnError")
-        .withNewSecurityContext()
-        .withAllowPrivilegeEscalation(false)
-        .withReadOnlyRootFilesystem(true)
-        .withPrivileged(false)
-        .withNewCapabilities()
-        .withDrop("ALL")
-        .endCapabilities()
-        .endSecurityContext()
+        .withSecurityContext(PodRestrictions.container())
         .endContainer()
         .endSpec()
         .build();
@@ -184,17 +167,6 @@ public final class ProbePodFactory {
         .endContainer()
         .endSpec()
         .build();
-  }
-
-  /** The configured pull secrets; none named (null) without any, as the API server would keep. */
-  private List<LocalObjectReference> imagePullSecrets() {
-    List<LocalObjectReference> refs =
-        config.probeImagePullSecrets().orElse(List.of()).stream()
-            .map(String::strip)
-            .filter(name -> !name.isEmpty())
-            .map(LocalObjectReference::new)
-            .toList();
-    return refs.isEmpty() ? null : refs;
   }
 
   /**

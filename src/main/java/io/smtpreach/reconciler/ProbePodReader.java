@@ -310,7 +310,7 @@ public final class ProbePodReader {
   }
 
   /** Messages from pods are other programs' words: one line, bounded. */
-  private static String message(String text) {
+  static String message(String text) {
     if (text == null) {
       return null;
     }

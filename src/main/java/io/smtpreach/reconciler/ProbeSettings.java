@@ -1,6 +1,9 @@
 package io.smtpreach.reconciler;
 
 import io.smtpreach.api.PortSpec;
+import io.smtpreach.api.ProbeMode;
+import io.smtpreach.api.ProbeSpec;
+import io.smtpreach.api.ProbeVia;
 import io.smtpreach.api.SmtpEndpoint;
 import io.smtpreach.api.SmtpEndpointSpec;
 import io.smtpreach.cli.BatchCommand;
@@ -26,7 +29,8 @@ public record ProbeSettings(
     Duration interval,
     Duration timeout,
     Duration connectTimeout,
-    List<String> arguments) {
+    List<String> arguments,
+    ProbeVia via) {
 
   /** Where the probe writes its result: the kubelet's termination-message file. */
   public static final String RESULT_FILE = "/dev/termination-log";
@@ -96,7 +100,40 @@ public record ProbeSettings(
       args.addAll(List.of("--", spec.host));
     }
     IpFamily family = spec.ipFamily == null ? IpFamily.ANY : family(spec.ipFamily);
-    return new ProbeSettings(targets, family, interval, timeout, connect, args);
+    return new ProbeSettings(
+        targets, family, interval, timeout, connect, args, via(spec, config.agents().enabled()));
+  }
+
+  /**
+   * Agent, unless the endpoint needs what only a probe pod in its namespace gives: a credential or
+   * CA bundle from its Secrets and ConfigMaps, or its own labels, annotations, scheduling or
+   * resources (so that NetworkPolicies and egress gateways see the workload), or the operator runs
+   * no agents. The API server rejects mode Agent with any of those.
+   */
+  static ProbeVia via(SmtpEndpointSpec spec, boolean agentsEnabled) {
+    ProbeSpec probe = spec.probe;
+    ProbeMode mode = probe == null || probe.mode == null ? ProbeMode.Auto : probe.mode;
+    return switch (mode) {
+      case Pod -> ProbeVia.Pod;
+      case Agent -> ProbeVia.Agent;
+      case Auto -> !agentsEnabled || needsPod(spec) ? ProbeVia.Pod : ProbeVia.Agent;
+    };
+  }
+
+  private static boolean needsPod(SmtpEndpointSpec spec) {
+    ProbeSpec probe = spec.probe;
+    return spec.auth != null
+        || (spec.tls != null && spec.tls.caBundle != null)
+        || (probe != null
+            && (notEmpty(probe.labels)
+                || notEmpty(probe.annotations)
+                || notEmpty(probe.nodeSelector)
+                || (probe.tolerations != null && !probe.tolerations.isEmpty())
+                || probe.resources != null));
+  }
+
+  private static boolean notEmpty(java.util.Map<String, String> map) {
+    return map != null && !map.isEmpty();
   }
 
   private static String option(String name, String value) {

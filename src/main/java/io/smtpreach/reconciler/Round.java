@@ -1,6 +1,7 @@
 package io.smtpreach.reconciler;
 
 import io.fabric8.kubernetes.api.model.Pod;
+import io.smtpreach.api.ProbeVia;
 import io.smtpreach.api.RoundStatus;
 import io.smtpreach.api.SmtpEndpoint;
 import io.smtpreach.api.SmtpEndpointStatus;
@@ -58,6 +59,15 @@ final class Round {
     boolean created(String round, String source);
   }
 
+  /** What the agent dispatcher knows of a round's calls to the sources' probe agents. */
+  interface AgentLedger {
+    /** The outcome of this endpoint's round from a source's agent, once its call ended. */
+    Optional<SourceOutcome> outcome(String round, String source);
+
+    /** Whether this process asked a source's agent for this endpoint's round. */
+    boolean asked(String round, String source);
+  }
+
   /**
    * Everything a decision depends on, observed at {@code now}.
    *
@@ -71,10 +81,16 @@ final class Round {
       List<ProbeSource> sources,
       List<String> unavailable,
       PodLedger ledger,
+      AgentLedger agents,
       long activeProbePods,
       Instant watchingSince,
       Instant now,
-      Map<String, String> providerIds) {}
+      Map<String, String> providerIds) {
+
+    boolean viaAgents() {
+      return settings.via() == ProbeVia.Agent;
+    }
+  }
 
   /** The settings a decision depends on. */
   record Limits(int maxConcurrentProbePods, Duration podStartTimeout, Duration startAllowance) {}
@@ -84,6 +100,10 @@ final class Round {
 
   /** Ask the batcher for the round's pods from these sources. */
   record StartPods(RoundStatus round, List<ProbeSource> sources, boolean urgent)
+      implements Action {}
+
+  /** Ask the agents of these sources for the round, answering by {@code deadline}. */
+  record AskAgents(RoundStatus round, List<ProbeSource> sources, Instant deadline)
       implements Action {}
 
   /** This endpoint is done with these pods: delete each once its other endpoints are too. */
@@ -116,6 +136,12 @@ final class Round {
 
   /** Where the endpoint's round stands, from its status and its pods. */
   static Stage stage(SmtpEndpointStatus status, List<Pod> pods, String name, Instant now) {
+    return stage(status, pods, name, null, now);
+  }
+
+  /** Where the round stands, from its status, its pods, and (agent rounds) its agent calls. */
+  static Stage stage(
+      SmtpEndpointStatus status, List<Pod> pods, String name, AgentLedger agents, Instant now) {
     RoundStatus round = status == null ? null : status.round;
     if (round == null) {
       return Stage.IDLE;
@@ -123,8 +149,13 @@ final class Round {
     if (now.isBefore(Instant.parse(round.startedAt))) {
       return Stage.SCHEDULED;
     }
-    boolean hasPods = pods.stream().anyMatch(p -> round.id.equals(ProbePodReader.roundOf(p, name)));
-    return Trigger.Interval.name().equals(round.trigger) && !hasPods ? Stage.DUE : Stage.RUNNING;
+    boolean started =
+        pods.stream().anyMatch(p -> round.id.equals(ProbePodReader.roundOf(p, name)))
+            || (agents != null
+                && sources(round).stream()
+                    .anyMatch(
+                        s -> agents.asked(round.id, s) || agents.outcome(round.id, s).isPresent()));
+    return Trigger.Interval.name().equals(round.trigger) && !started ? Stage.DUE : Stage.RUNNING;
   }
 
   /** The endpoint's next plan; {@code status} is a copy of its status this method may change. */
@@ -135,7 +166,7 @@ final class Round {
       d.actions.add(new Forget(round.id, sources(round)));
       status.round = null; // superseded by a spec change or probe-now
     }
-    switch (stage(status, o.pods(), d.name, o.now())) {
+    switch (stage(status, o.pods(), d.name, o.viaAgents() ? o.agents() : null, o.now())) {
       case SCHEDULED -> d.recheckAt(Instant.parse(status.round.startedAt));
       case DUE -> startDue(d);
       case RUNNING -> collect(d);
@@ -159,7 +190,7 @@ final class Round {
       d.status.round = null; // reported as NoEligibleNodes just below
       return;
     }
-    if (overCap(d, sources)) {
+    if (!d.o.viaAgents() && overCap(d, sources)) {
       d.recheckAt(d.o.now().plus(RECHECK_BUSY));
       return;
     }
@@ -176,6 +207,10 @@ final class Round {
 
   /** A round whose pods were asked for: read them, and finish it when every source is known. */
   private void collect(Decision d) {
+    if (d.o.viaAgents()) {
+      collectFromAgents(d);
+      return;
+    }
     RoundStatus round = d.status.round;
     Instant now = d.o.now();
     Duration runDeadline = d.o.settings().probeDeadline(limits.startAllowance());
@@ -244,6 +279,60 @@ final class Round {
     }
   }
 
+  /**
+   * A round its sources' agents were asked for: finish it when every call ended. A source this
+   * process never asked (it restarted mid-round) is asked now, while the round's deadline allows.
+   */
+  private void collectFromAgents(Decision d) {
+    RoundStatus round = d.status.round;
+    Instant now = d.o.now();
+    Instant deadline = agentDeadline(d, round);
+    List<SourceOutcome> outcomes = new ArrayList<>();
+    List<String> notAsked = new ArrayList<>();
+    boolean waiting = false;
+    for (String source : sources(round)) {
+      Optional<SourceOutcome> outcome = d.o.agents().outcome(round.id, source);
+      if (outcome.isPresent()) {
+        outcomes.add(outcome.get());
+      } else if (d.o.agents().asked(round.id, source)) {
+        waiting = true;
+      } else {
+        notAsked.add(source);
+      }
+    }
+    if (!notAsked.isEmpty()) {
+      if (now.isBefore(deadline)) {
+        List<ProbeSource> again =
+            d.o.sources().stream().filter(s -> notAsked.contains(s.name())).toList();
+        d.actions.add(new AskAgents(round, again, deadline));
+        waiting = true;
+      } else {
+        notAsked.forEach(
+            source ->
+                outcomes.add(
+                    SourceOutcome.failed(
+                            source,
+                            null,
+                            ProbeRunFailure.AgentUnavailable,
+                            "its probe agent was not asked before the round's deadline")
+                        .via(ProbeVia.Agent)));
+      }
+    }
+    if (waiting) {
+      // The dispatcher wakes the endpoint when a call ends; this is in case it cannot.
+      d.recheckAt(now.isBefore(deadline) ? deadline.plusSeconds(1) : now.plus(RECHECK_BUSY));
+    } else {
+      finish(d, round, List.of(), outcomes);
+    }
+  }
+
+  /** When an agent round's calls must have ended: time for the agent to start, then the probe. */
+  private Instant agentDeadline(Decision d, RoundStatus round) {
+    return Instant.parse(round.startedAt)
+        .plus(limits.podStartTimeout())
+        .plus(d.o.settings().probeDeadline(limits.startAllowance()));
+  }
+
   /** Every source's outcome is known: the next status, and the next round scheduled with it. */
   private void finish(
       Decision d, RoundStatus round, List<Pod> roundPods, List<SourceOutcome> outcomes) {
@@ -310,7 +399,7 @@ final class Round {
       d.handleProbeNow();
       return;
     }
-    if (overCap(d, sources)) {
+    if (!d.o.viaAgents() && overCap(d, sources)) {
       d.recheckAt(d.o.now().plus(RECHECK_BUSY));
       return;
     }
@@ -330,6 +419,12 @@ final class Round {
             .toList();
     if (!stale.isEmpty()) {
       d.actions.add(new RetirePods(stale));
+    }
+    if (d.o.viaAgents()) {
+      Instant deadline = agentDeadline(d, round);
+      d.actions.add(new AskAgents(round, sources, deadline));
+      d.recheckAt(deadline.plusSeconds(1));
+      return;
     }
     d.actions.add(new StartPods(round, sources, isUrgent(round)));
     d.recheckAt(d.o.now().plus(limits.podStartTimeout()).plusSeconds(1));

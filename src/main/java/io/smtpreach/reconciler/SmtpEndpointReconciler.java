@@ -18,7 +18,9 @@ import io.javaoperatorsdk.operator.api.reconciler.RetryInfo;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
+import io.javaoperatorsdk.operator.processing.event.source.inbound.SimpleInboundEventSource;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
+import io.smtpreach.agent.AgentClient;
 import io.smtpreach.api.RoundStatus;
 import io.smtpreach.api.SmtpEndpoint;
 import io.smtpreach.api.SmtpEndpointStatus;
@@ -44,6 +46,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 import java.util.stream.Collectors;
 import org.jboss.logging.Logger;
 
@@ -90,6 +93,15 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
   /** Set when the operator starts ({@link #prepareEventSources}): loading it reads a Secret. */
   private volatile PodSignature signature;
 
+  /** The probe agents and the calls to them; set at start, null when agents are off. */
+  private volatile AgentFleet fleet;
+
+  private volatile AgentDispatcher agents;
+
+  /** Wakes an endpoint when one of its agent calls ended. */
+  private final SimpleInboundEventSource<SmtpEndpoint> agentAnswers =
+      new SimpleInboundEventSource<>("agent-answers");
+
   /** Pods that claim an endpoint's round but that it did not create, reported once each. */
   private final Set<String> reportedForeignPods = ConcurrentHashMap.newKeySet();
 
@@ -135,12 +147,22 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
   public List<EventSource<?, SmtpEndpoint>> prepareEventSources(
       EventSourceContext<SmtpEndpoint> context) {
     signature = PodSigningKey.load(config, client);
+    List<EventSource<?, SmtpEndpoint>> sources = new ArrayList<>();
+    if (config.agents().enabled()) {
+      sources.add(startAgents(context));
+    }
     podSource =
         new InformerEventSource<>(
             InformerEventSourceConfiguration.from(Pod.class, SmtpEndpoint.class)
                 .withName("probe-pods")
                 .withLabelSelector(
-                    ProbePodFactory.MANAGED_BY_LABEL + "=" + ProbePodFactory.MANAGED_BY)
+                    ProbePodFactory.MANAGED_BY_LABEL
+                        + "="
+                        + ProbePodFactory.MANAGED_BY
+                        + ","
+                        + ProbePodFactory.NAME_LABEL
+                        + "="
+                        + ProbePodFactory.PROBE_NAME)
                 // A pod probes the endpoints its annotation names; it has an owner reference to
                 // each, for the garbage collector, none of them its controller.
                 .withSecondaryToPrimaryMapper(
@@ -169,7 +191,58 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
     metrics.renderFrom(endpoints::list, this::interval);
     sweeper.scheduleWithFixedDelay(
         this::sweep, SWEEP.toSeconds(), SWEEP.toSeconds(), TimeUnit.SECONDS);
-    return List.of(podSource, nodeSource);
+    sources.addAll(List.of(podSource, nodeSource, agentAnswers));
+    return sources;
+  }
+
+  /** The agents' fleet in the operator's namespace, and the dispatcher that calls them. */
+  private EventSource<?, SmtpEndpoint> startAgents(EventSourceContext<SmtpEndpoint> context) {
+    String namespace =
+        config
+            .leaseNamespace()
+            .orElse(Objects.requireNonNullElse(client.getNamespace(), "default"));
+    // The agents' pods, in the operator's namespace: where to call each source's agent. Their
+    // changes wake no endpoint (a round waiting for its agent looks again by itself).
+    InformerEventSource<Pod, SmtpEndpoint> agentPods =
+        new InformerEventSource<>(
+            InformerEventSourceConfiguration.from(Pod.class, SmtpEndpoint.class)
+                .withName("agent-pods")
+                .withNamespaces(Set.of(namespace))
+                .withLabelSelector(ProbePodFactory.NAME_LABEL + "=" + AgentWorkloads.NAME)
+                .withSecondaryToPrimaryMapper(pod -> Set.of())
+                .build(),
+            context);
+    // The key is read (or made) when first needed, and again after a failure: an API server that
+    // does not answer while this process starts must not leave it without agents. Its Secret
+    // exists before any agent workload does, as their pods mount it.
+    AtomicReference<AgentClient> agentClient = new AtomicReference<>();
+    Supplier<AgentClient> signer =
+        () -> {
+          AgentClient c = agentClient.get();
+          if (c == null) {
+            c = new AgentClient(AgentKey.load(client, namespace));
+            agentClient.compareAndSet(null, c);
+          }
+          return c;
+        };
+    fleet =
+        new AgentFleet(
+            client,
+            namespace,
+            new AgentWorkloads(config),
+            config.agents().port(),
+            config.agents().owner(),
+            agentPods::list,
+            signer::get);
+    agents =
+        new AgentDispatcher(
+            fleet,
+            (uri, arguments, deadline) ->
+                signer.get().probe(uri, List.of(arguments), deadline).get(0),
+            config.agents().maxCalls(),
+            config.probeStartAllowance(),
+            agentAnswers::propagateEvent);
+    return agentPods;
   }
 
   private void sweep() {
@@ -178,13 +251,18 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
     }
     try {
       metrics.retainOnly((ns, name) -> endpoints.get(new ResourceID(name, ns)).isPresent());
-      batcher.retainOnly(
+      java.util.function.Predicate<String[]> current =
           key ->
               endpoints
                   .get(new ResourceID(key[1], key[0]))
                   .map(e -> e.getStatus() == null ? null : e.getStatus().round)
                   .filter(round -> round.id.equals(key[2]))
-                  .isPresent());
+                  .isPresent();
+      batcher.retainOnly(current);
+      if (agents != null) {
+        agents.retainOnly(current);
+        fleet.sync(wantedAgents());
+      }
       List<Pod> pods = podSource.list().toList();
       pods.stream().filter(signature::authentic).forEach(p -> retire(p, null));
       Set<String> present =
@@ -192,6 +270,25 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
       reportedForeignPods.retainAll(present);
     } catch (RuntimeException e) {
       LOG.warnf(e, "sweep failed; next in %ss", SWEEP.toSeconds());
+    }
+  }
+
+  /** The agents of every source of every endpoint probed by agents. */
+  private Set<AgentWorkloads.Identity> wantedAgents() {
+    List<Node> nodes = nodeSource.list().toList();
+    return endpoints
+        .list()
+        .filter(e -> via(e).orElse(null) == io.smtpreach.api.ProbeVia.Agent)
+        .flatMap(e -> ProbeSource.of(e.getSpec().probe, nodes).stream())
+        .map(AgentWorkloads::identity)
+        .collect(Collectors.toSet());
+  }
+
+  private Optional<io.smtpreach.api.ProbeVia> via(SmtpEndpoint endpoint) {
+    try {
+      return Optional.of(ProbeSettings.of(endpoint, config).via());
+    } catch (IllegalArgumentException e) {
+      return Optional.empty();
     }
   }
 
@@ -223,6 +320,15 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
       settings = ProbeSettings.of(endpoint, config);
     } catch (IllegalArgumentException e) {
       return notProbed(endpoint, status, "InvalidSpec", e.getMessage(), context, now);
+    }
+    if (settings.via() == io.smtpreach.api.ProbeVia.Agent && agents == null) {
+      return notProbed(
+          endpoint,
+          status,
+          "AgentsDisabled",
+          "probe.mode is Agent but this operator runs no probe agents (smtp-reach.agents.enabled)",
+          context,
+          now);
     }
     Optional<String> notAllowed = policy.violation(endpoint.getSpec().probe);
     if (notAllowed.isPresent()) {
@@ -257,6 +363,19 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
               @Override
               public boolean created(String round, String source) {
                 return batcher.created(namespace, name, round, source);
+              }
+            },
+            new Round.AgentLedger() {
+              @Override
+              public Optional<SourceOutcome> outcome(String round, String source) {
+                return agents == null
+                    ? Optional.empty()
+                    : agents.outcome(namespace, name, round, source);
+              }
+
+              @Override
+              public boolean asked(String round, String source) {
+                return agents != null && agents.asked(namespace, name, round, source);
               }
             },
             activeProbePods(),
@@ -320,12 +439,28 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
             source,
             start.urgent());
       }
+    } else if (action instanceof Round.AskAgents ask) {
+      LOG.infof(
+          "%s/%s: round %s (%s) from %d agent(s)",
+          namespace, name, ask.round().id, ask.round().trigger, ask.sources().size());
+      fleet.ensure(ask.sources());
+      Instant startBy = Instant.parse(ask.round().startedAt).plus(config.podStartTimeout());
+      for (ProbeSource source : ask.sources()) {
+        agents.ask(
+            new ProbePodFactory.Member(endpoint, settings, ask.round().id),
+            source,
+            startBy,
+            ask.deadline());
+      }
     } else if (action instanceof Round.RetirePods retire) {
       retire.pods().forEach(p -> retire(p, name));
     } else if (action instanceof Round.Report report) {
       reportRound(endpoint, report);
     } else if (action instanceof Round.Forget forget) {
       batcher.forget(namespace, name, forget.round(), forget.sources());
+      if (agents != null) {
+        agents.forget(namespace, name, forget.round(), forget.sources());
+      }
     }
   }
 

@@ -24,5 +24,7 @@ public enum ProbeRunFailure {
   /** The pod was deleted before it finished. */
   ProbePodDeleted,
   /** No Ready node matches the placement. */
-  NoEligibleNodes
+  NoEligibleNodes,
+  /** The source's probe agent was missing, not ready, unreachable, busy or gave no valid answer. */
+  AgentUnavailable
 }

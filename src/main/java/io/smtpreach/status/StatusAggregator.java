@@ -343,6 +343,7 @@ public final class StatusAggregator {
     s.name = o.source();
     s.family = v.family();
     s.node = o.node();
+    s.via = o.via().name();
     s.state = r.state().displayName();
     s.reason = r.reason().displayName();
     s.message = r.message();

@@ -10,6 +10,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.Watch;
 import io.fabric8.kubernetes.client.Watcher;
 import io.fabric8.kubernetes.client.WatcherException;
+import io.smtpreach.agent.AgentClient;
 import io.smtpreach.api.PortSpec;
 import io.smtpreach.api.SmtpEndpoint;
 import io.smtpreach.api.SmtpEndpointSpec;
@@ -24,6 +25,7 @@ import io.smtpreach.config.OperatorConfig;
 import io.smtpreach.peers.PostfixPeer;
 import io.smtpreach.peers.ProcessRunner;
 import io.smtpreach.peers.ProjectPaths;
+import io.smtpreach.reconciler.AgentPods;
 import io.smtpreach.reconciler.ProbePodFactory;
 import io.smtpreach.reconciler.ProbeSettings;
 import io.smtpreach.reconciler.ProbeSource;
@@ -64,6 +66,9 @@ class RoundCostBench {
   private static final RealNode.Config NODE = new RealNode.Config("real-a", "zone-a", 101);
   private static final String IMAGE = "ghcr.io/smtp-reach/smtp-reach:0.1.0";
   private static final Path REPORT = ProjectPaths.root().resolve("target/bench/round-cost.md");
+  private static final int CALLS_AT_ONCE = 16;
+  private static final int SOAK_ROUNDS = Integer.getInteger("bench.soak", 10_000);
+  private static final int SOAK_CHUNKS = 5;
 
   @Test
   void whatAPodPerRoundCostsANode(LocalCluster cluster, @TestNamespace String ns) throws Exception {
@@ -125,11 +130,146 @@ class RoundCostBench {
             one / blackbox,
             perEndpoint,
             perEndpoint / blackbox));
+    rows.add("");
+    rows.addAll(agentRounds(k, ns, meter, idle, blackbox));
     Files.createDirectories(REPORT.getParent());
     Files.writeString(REPORT, String.join("\n", rows) + "\n");
     System.out.println("round cost (" + PODS + " pods per kind, idle subtracted):");
     rows.forEach(System.out::println);
     assertThat(blackbox).isPositive();
+  }
+
+  /**
+   * A resident agent on the node, as the operator's workload runs it, probing 100 and then 1,000
+   * endpoint-rounds sent as the operator sends them (one signed call each, {@link #CALLS_AT_ONCE}
+   * at once): CPU per endpoint-round by part, the caller's (this JVM: the operator's side)
+   * included, idle subtracted; then the agent's RSS over {@link #SOAK_ROUNDS} more.
+   */
+  private static List<String> agentRounds(
+      KubernetesClient k, String ns, CpuMeter meter, CpuMeter.Sample idle, double blackbox)
+      throws Exception {
+    OperatorConfig config = imageConfig();
+    String key = "bench-" + java.util.UUID.randomUUID() + "-" + java.util.UUID.randomUUID();
+    k.secrets().inNamespace(ns).resource(AgentPods.keySecret(ns, key)).create();
+    Pod agent = k.pods().inNamespace(ns).resource(AgentPods.pod(config, ns, NODE.name())).create();
+    Pod ready =
+        await("the agent ready")
+            .atMost(Duration.ofMinutes(2))
+            .until(
+                () -> k.pods().inNamespace(ns).withName(agent.getMetadata().getName()).get(),
+                p ->
+                    p.getStatus() != null
+                        && p.getStatus().getConditions() != null
+                        && p.getStatus().getConditions().stream()
+                            .anyMatch(
+                                c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus())));
+    URI uri = URI.create("http://" + ready.getStatus().getPodIP() + ":" + config.agents().port());
+    AgentClient client = new AgentClient(key.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    List<String> args =
+        ProbeSettings.of(endpoints(ns, 1, config).get(0).endpoint(), config).arguments();
+    callAgent(client, uri, args, 50); // warm: JIT, TLS session machinery
+
+    List<String> rows = new ArrayList<>();
+    rows.add(
+        "| CPU per endpoint-round (ms) | agent | kubelet | containerd + CNI | shims + runc | control"
+            + " plane | operator's call | total | vs blackbox_exporter | call (median ms) |");
+    rows.add("|---|---|---|---|---|---|---|---|---|---|");
+    long self = ProcessHandle.current().pid();
+    for (int n : new int[] {100, 1000}) {
+      long callerBefore = CpuMeter.processCpuMs(self);
+      List<Long> latencies = new ArrayList<>();
+      CpuMeter.Sample s = meter.measure(() -> latencies.addAll(callAgent(client, uri, args, n)));
+      double caller = CpuMeter.processCpuMs(self) - callerBefore;
+      CpuMeter.Sample net = s.minusIdle(idle);
+      double total = (net.totalMs() + caller) / n;
+      rows.add(
+          String.format(
+              Locale.ROOT,
+              "| agent, %d endpoints | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.1fx | %d |",
+              n,
+              net.containerMs() / n,
+              net.kubeletMs() / n,
+              net.containerdMs() / n,
+              net.shimsMs() / n,
+              net.controlPlaneMs() / n,
+              caller / n,
+              total,
+              total / blackbox,
+              latencies.stream().sorted().toList().get(latencies.size() / 2)));
+    }
+    long pid = agentPid();
+    List<Long> rss = new ArrayList<>(List.of(rssKib(pid)));
+    for (int i = 0; i < SOAK_CHUNKS; i++) {
+      callAgent(client, uri, args, SOAK_ROUNDS / SOAK_CHUNKS);
+      rss.add(rssKib(pid));
+    }
+    rows.add("");
+    rows.add(
+        String.format(
+            Locale.ROOT,
+            "agent RSS over %d more endpoint-rounds, every %d (MiB): %s",
+            SOAK_ROUNDS,
+            SOAK_ROUNDS / SOAK_CHUNKS,
+            String.join(
+                " ",
+                rss.stream().map(r -> String.format(Locale.ROOT, "%.1f", r / 1024.0)).toList())));
+    k.pods().inNamespace(ns).withName(agent.getMetadata().getName()).withGracePeriod(0).delete();
+    return rows;
+  }
+
+  /** {@code count} signed calls, {@link #CALLS_AT_ONCE} at once; each one's time in ms. */
+  private static List<Long> callAgent(AgentClient client, URI uri, List<String> args, int count) {
+    var pool = java.util.concurrent.Executors.newFixedThreadPool(CALLS_AT_ONCE);
+    try {
+      List<java.util.concurrent.Future<Long>> calls = new ArrayList<>();
+      for (int i = 0; i < count; i++) {
+        calls.add(
+            pool.submit(
+                () -> {
+                  long start = System.nanoTime();
+                  var entries =
+                      client.probe(uri, List.of(args), java.time.Instant.now().plusSeconds(30));
+                  assertThat(entries.get(0).report())
+                      .as(String.valueOf(entries.get(0).error()))
+                      .isNotNull();
+                  assertThat(entries.get(0).report().results().get(0).reason())
+                      .isEqualTo(io.smtpreach.probe.Reason.OK);
+                  return (System.nanoTime() - start) / 1_000_000;
+                }));
+      }
+      List<Long> out = new ArrayList<>();
+      for (var c : calls) {
+        out.add(c.get(1, TimeUnit.MINUTES));
+      }
+      return out;
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  /** The agent's JVM on this machine: the process whose command line names the agents' key. */
+  private static long agentPid() {
+    return ProcessHandle.allProcesses()
+        .filter(
+            p ->
+                p.info()
+                    .arguments()
+                    .map(a -> String.join(" ", a).contains("--key-file=/etc/smtp-reach/agent/key"))
+                    .orElse(false))
+        .filter(p -> p.info().command().map(c -> c.endsWith("java")).orElse(false))
+        .findFirst()
+        .orElseThrow(() -> new IllegalStateException("no agent JVM found"))
+        .pid();
+  }
+
+  private static long rssKib(long pid) throws IOException {
+    return Files.readAllLines(Path.of("/proc", Long.toString(pid), "status")).stream()
+        .filter(l -> l.startsWith("VmRSS:"))
+        .map(l -> Long.parseLong(l.replaceAll("[^0-9]", "")))
+        .findFirst()
+        .orElseThrow();
   }
 
   /**
@@ -200,15 +340,33 @@ class RoundCostBench {
         .build();
   }
 
+  /** The operator's defaults with the image make image built. */
+  private static OperatorConfig imageConfig() {
+    return new TestOperatorConfig() {
+      @Override
+      public String probeImage() {
+        return IMAGE;
+      }
+    };
+  }
+
   /** A probe pod as the operator builds it, for {@code endpoints} endpoints probing 587. */
   private static Pod probePod(String ns, int endpoints) {
-    OperatorConfig config =
-        new TestOperatorConfig() {
-          @Override
-          public String probeImage() {
-            return IMAGE;
-          }
-        };
+    OperatorConfig config = imageConfig();
+    Pod pod =
+        new ProbePodFactory(config)
+            .build(
+                endpoints(ns, endpoints, config),
+                new ProbeSource("zone-a", Map.of("kubernetes.io/hostname", NODE.name())));
+    pod.getMetadata().setName(null);
+    pod.getMetadata().setGenerateName("probe-");
+    pod.getMetadata().setOwnerReferences(null);
+    return pod;
+  }
+
+  /** Endpoints probing the node's Postfix on 587 (STARTTLS, certificate not checked). */
+  private static List<ProbePodFactory.Member> endpoints(
+      String ns, int endpoints, OperatorConfig config) {
     List<ProbePodFactory.Member> members = new ArrayList<>();
     for (int i = 0; i < endpoints; i++) {
       SmtpEndpoint ep = new SmtpEndpoint();
@@ -228,14 +386,7 @@ class RoundCostBench {
           new ProbePodFactory.Member(
               ep, ProbeSettings.of(ep, config), Long.toHexString(System.nanoTime())));
     }
-    Pod pod =
-        new ProbePodFactory(config)
-            .build(
-                members, new ProbeSource("zone-a", Map.of("kubernetes.io/hostname", NODE.name())));
-    pod.getMetadata().setName(null);
-    pod.getMetadata().setGenerateName("probe-");
-    pod.getMetadata().setOwnerReferences(null);
-    return pod;
+    return members;
   }
 
   /** blackbox_exporter's own CPU per SMTP STARTTLS probe of {@code target}, in ms. */

@@ -368,6 +368,123 @@ class ChartOnRealNodesIT {
   }
 
   @Test
+  @Order(8)
+  void residentAgentsProbeEachZonesEgressWithoutAPodPerRound(@TestNamespace String ns) {
+    zoneB.addEgressRule("-p", "tcp", "--dport", "587", "-j", "DROP");
+    steps.create(ns, "relay", agentPerZone(ZONE_A.address()));
+
+    SmtpEndpointStatus s = steps.awaitRound(ns, "relay", null);
+
+    assertThat(port(s, 587).sources)
+        .extracting(src -> src.name + "@" + src.node + "=" + src.state + " via " + src.via)
+        .containsExactlyInAnyOrder(
+            "zone-a@real-a=Reachable via Agent", "zone-b@real-b=Blocked via Agent");
+    assertThat(port(s, 465).sources)
+        .allSatisfy(src -> assertThat(src.state).isEqualTo("Reachable"));
+    assertThat(k.pods().inNamespace(ns).list().getItems()).as("no probe pod").isEmpty();
+    List<Pod> agents =
+        k.pods()
+            .inNamespace(Helm.NAMESPACE)
+            .withLabel("app.kubernetes.io/name", "smtp-reach-agent")
+            .list()
+            .getItems();
+    assertThat(agents)
+        .extracting(p -> p.getSpec().getNodeName())
+        .containsExactlyInAnyOrder(ZONE_A.name(), ZONE_B.name());
+    for (Pod p : agents) {
+      Container c = p.getSpec().getContainers().get(0);
+      assertThat(p.getSpec().getAutomountServiceAccountToken()).isFalse();
+      assertThat(c.getSecurityContext().getReadOnlyRootFilesystem()).isTrue();
+      assertThat(c.getSecurityContext().getCapabilities().getDrop()).containsExactly("ALL");
+      assertThat(p.getSpec().getSecurityContext().getRunAsNonRoot()).isTrue();
+    }
+
+    // The next round reuses the agents: no pod, no new agent.
+    SmtpEndpointStatus again = steps.probeNow(ns, "relay");
+    assertThat(source(port(again, 587), "zone-b").state).isEqualTo("Blocked");
+    assertThat(
+            k.pods()
+                .inNamespace(Helm.NAMESPACE)
+                .withLabel("app.kubernetes.io/name", "smtp-reach-agent")
+                .list()
+                .getItems())
+        .extracting(p -> p.getMetadata().getUid())
+        .containsExactlyInAnyOrderElementsOf(
+            agents.stream().map(p -> p.getMetadata().getUid()).toList());
+  }
+
+  @Test
+  @Order(9)
+  void anUnreachableAgentIsASourceThatDidNotRunNeverAPortChange(@TestNamespace String ns) {
+    zoneB.addEgressRule("-p", "tcp", "--dport", "587", "-j", "DROP");
+    steps.create(ns, "relay", agentPerZone(ZONE_A.address()));
+    SmtpEndpointStatus first = steps.awaitRound(ns, "relay", null);
+    assertThat(source(port(first, 587), "zone-b").state).isEqualTo("Blocked");
+
+    // The agent of the zone the operator does not run in answers the operator no more: its
+    // replies are dropped on their way out of its zone (the kubelet's probes still pass).
+    Pod operator = operatorPod();
+    boolean operatorInA = operator.getSpec().getNodeName().equals(ZONE_A.name());
+    RealNode cutOff = operatorInA ? zoneB : zoneA;
+    String cut = operatorInA ? "zone-b" : "zone-a";
+    cutOff.addEgressRule(
+        "-p", "tcp", "--sport", "8440", "-d", operator.getStatus().getPodIP(), "-j", "DROP");
+    try {
+      SmtpEndpointStatus s = steps.probeNow(ns, "relay");
+
+      assertThat(Conditions.find(s.conditions, ConditionTypes.PROBES_RUNNING))
+          .hasValueSatisfying(
+              c -> {
+                assertThat(c.getStatus()).isEqualTo("False");
+                assertThat(c.getReason()).isEqualTo("AgentUnavailable");
+                assertThat(c.getMessage()).contains(cut);
+              });
+      assertThat(source(port(s, 587), cut).state).isEqualTo(source(port(first, 587), cut).state);
+      assertThat(source(port(s, 587), cut).since).isEqualTo(source(port(first, 587), cut).since);
+    } finally {
+      cutOff.clearEgressRules();
+    }
+  }
+
+  @Test
+  @Order(10)
+  void port25BlockedOnACloudNodeSaysWhyAndEachZoneSaysWhichAddressItSendsFrom(
+      @TestNamespace String ns) {
+    // zone-b's node as a GKE node would be: its providerID names Google Cloud, which blocks 25.
+    k.nodes()
+        .withName(ZONE_B.name())
+        .edit(
+            n -> {
+              if (n.getSpec().getProviderID() == null) {
+                n.getSpec().setProviderID("gce://smtp-reach-test/europe-west1-b/" + ZONE_B.name());
+              }
+              return n;
+            });
+    zoneB.addEgressRule("-p", "tcp", "--dport", "25", "-j", "DROP");
+    SmtpEndpointSpec spec = agentPerZone(ZONE_A.address());
+    spec.ports = List.of(new io.smtpreach.api.PortSpec(25, io.smtpreach.api.TlsMode.Auto, null));
+    steps.create(ns, "direct", spec);
+
+    SmtpEndpointStatus s = steps.awaitRound(ns, "direct", null);
+
+    assertThat(source(port(s, 25), "zone-b").state).isEqualTo("Blocked");
+    assertThat(source(port(s, 25), "zone-b").message)
+        .contains("Google Cloud")
+        .contains("https://cloud.google.com/")
+        .contains("587");
+    assertThat(source(port(s, 25), "zone-a").message).doesNotContain("Google Cloud");
+    // Postfix does not echo the client's address: the agent's own, said to be local.
+    assertThat(s.egress)
+        .filteredOn(e -> e.source.equals("zone-a"))
+        .singleElement()
+        .satisfies(
+            e -> {
+              assertThat(e.address).startsWith("198.18.101.");
+              assertThat(e.seenBy).isEqualTo("Local");
+            });
+  }
+
+  @Test
   @Order(100)
   void uninstallingAndStoppingTheNodesLeavesTheHostAsItWas() {
     var uninstall =
@@ -385,6 +502,11 @@ class ChartOnRealNodesIT {
                 "2m"),
             180);
     assertThat(uninstall.exitCode()).as(uninstall.output()).isZero();
+    await("the agents the operator made go with it")
+        .until(
+            () ->
+                k.apps().deployments().inNamespace(Helm.NAMESPACE).list().getItems().isEmpty()
+                    && k.pods().inNamespace(Helm.NAMESPACE).list().getItems().isEmpty());
     dnsA.close();
     dnsB.close();
 
@@ -435,6 +557,24 @@ class ChartOnRealNodesIT {
 
   private static SmtpEndpointSpec perZone(String host) {
     return EndpointSteps.postfixPerZone(host);
+  }
+
+  /** Postfix from every zone, by the zones' agents: no credential, no CA from a ConfigMap. */
+  private static SmtpEndpointSpec agentPerZone(String host) {
+    SmtpEndpointSpec spec = new SmtpEndpointSpec();
+    spec.host = host;
+    spec.connectTimeout = "3s";
+    spec.ports =
+        List.of(
+            new io.smtpreach.api.PortSpec(587, io.smtpreach.api.TlsMode.StartTLS, null),
+            new io.smtpreach.api.PortSpec(465, io.smtpreach.api.TlsMode.Implicit, null));
+    spec.tls = new io.smtpreach.api.TlsSpec();
+    spec.tls.insecureSkipVerify = true; // the test CA would come from a ConfigMap
+    spec.probe = new io.smtpreach.api.ProbeSpec();
+    spec.probe.mode = io.smtpreach.api.ProbeMode.Agent;
+    spec.probe.placement = io.smtpreach.api.Placement.PerNodeGroup;
+    spec.probe.nodeLabel = "topology.kubernetes.io/zone";
+    return spec;
   }
 
   private static SmtpEndpointSpec inZoneA(SmtpEndpointSpec spec) {

@@ -40,14 +40,24 @@ class DockerfileTest {
   }
 
   @Test
-  void bothLaunchersStartTheJvmTheArchiveWasDumpedWith() throws IOException {
-    for (String launcher : List.of("smtp-reach", "operator")) {
+  void everyLauncherStartsTheJvmTheArchiveWasDumpedWith() throws IOException {
+    for (String launcher : List.of("smtp-reach", "operator", "agent")) {
       assertThat(Files.readString(DOCKER.resolve(launcher)))
           .as(launcher)
           .contains("exec \"$bin/java\" ");
     }
     assertThat(Files.readString(DOCKER.resolve("dump-probe-archive")))
         .contains("ln -sfn \"$(readlink -f \"$java\")\" \"$bin/java\"");
+  }
+
+  @Test
+  void theAgentRunsTheProbesCodeAsAResidentJvmAndTheImageHasIt() throws IOException {
+    String agent = Files.readString(DOCKER.resolve("agent"));
+    assertThat(agent)
+        .contains("io.smtpreach.cli.Main agent \"$@\"", "probe.jsa", "-XX:-UsePerfData")
+        .doesNotContain("TieredStopAtLevel");
+    assertThat(Files.readString(DOCKER.resolve("Dockerfile"))).contains("src/main/docker/agent");
+    assertThat(Files.readString(DOCKER.resolve("dump-probe-archive"))).contains("\"$bin/agent\"");
   }
 
   @Test

@@ -75,6 +75,9 @@ public final class OperatorProcess implements AutoCloseable {
     cmd.addAll(List.of("-Dquarkus.http.port=" + port, "-jar", jar().toString()));
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
     pb.environment().put("KUBECONFIG", kubeconfig.toString());
+    // Process nodes run pods as this machine's processes, one address for all: no room for
+    // resident agents, so endpoints are probed by pods here unless a test turns agents on.
+    pb.environment().put("SMTP_REACH_AGENTS_ENABLED", "false");
     pb.environment().putAll(settings);
     try {
       Files.createDirectories(log.getParent());

@@ -5,11 +5,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.smtpreach.api.PortSpec;
+import io.smtpreach.api.ProbeVia;
 import io.smtpreach.api.RoundStatus;
 import io.smtpreach.api.SmtpEndpoint;
 import io.smtpreach.api.SmtpEndpointSpec;
 import io.smtpreach.api.SmtpEndpointStatus;
 import io.smtpreach.api.TlsMode;
+import io.smtpreach.config.OperatorConfig;
 import io.smtpreach.probe.BatchCodec;
 import io.smtpreach.probe.IpFamily;
 import io.smtpreach.probe.ProbeReport;
@@ -18,6 +20,7 @@ import io.smtpreach.probe.ProbeTarget;
 import io.smtpreach.probe.Reason;
 import io.smtpreach.probe.ReportCodec;
 import io.smtpreach.reconciler.Round.Action;
+import io.smtpreach.reconciler.Round.AskAgents;
 import io.smtpreach.reconciler.Round.Forget;
 import io.smtpreach.reconciler.Round.Plan;
 import io.smtpreach.reconciler.Round.Report;
@@ -27,6 +30,8 @@ import io.smtpreach.reconciler.Round.StartPods;
 import io.smtpreach.reconciler.Round.Trigger;
 import io.smtpreach.status.ConditionTypes;
 import io.smtpreach.status.Conditions;
+import io.smtpreach.status.ProbeRunFailure;
+import io.smtpreach.status.SourceOutcome;
 import io.smtpreach.status.StatusAggregator;
 import java.time.Duration;
 import java.time.Instant;
@@ -57,6 +62,9 @@ class RoundTest {
   private List<ProbeSource> sources = List.of(ZONE_A, ZONE_B);
   private List<String> unavailable = List.of();
   private long activePods = 0;
+  private OperatorConfig config = TestOperatorConfig.PODS_ONLY;
+  private final Map<String, SourceOutcome> agentOutcomes = new HashMap<>();
+  private final Set<String> asked = new HashSet<>();
 
   // --- starting ---
 
@@ -309,6 +317,94 @@ class RoundTest {
         .isNotEqualTo(Round.roundId("u1", Trigger.Created, 1, null, null));
   }
 
+  // --- agents ---
+
+  @Test
+  void anAgentRoundAsksEachSourcesAgentAndCreatesNoPod() {
+    config = TestOperatorConfig.DEFAULTS;
+    activePods = 200; // pods at their cap do not hold agent rounds back
+
+    Plan plan = decide(endpoint(null), List.of(), T0);
+
+    AskAgents ask = only(plan, AskAgents.class);
+    assertThat(ask.sources()).containsExactly(ZONE_A, ZONE_B);
+    // Time for the agent to start, then the probe's own deadline (2 x 10s + 30s).
+    assertThat(ask.deadline()).isEqualTo(T0.plus(START_TIMEOUT).plusSeconds(50));
+    assertThat(plan.actions()).noneMatch(a -> a instanceof StartPods);
+    assertThat(plan.status().round.sources).containsExactly("zone-a", "zone-b");
+  }
+
+  @Test
+  void anAgentRoundFinishesWhenEveryCallEndedAndAnUnavailableAgentChangesNoPort() {
+    config = TestOperatorConfig.DEFAULTS;
+    SmtpEndpoint ep = endpoint(null);
+    ep.setStatus(decide(ep, List.of(), T0).status());
+    String id = ep.getStatus().round.id;
+    asked.add(id + "/zone-a");
+    asked.add(id + "/zone-b");
+    agentOutcomes.put(id + "/zone-a", agentReport("zone-a", Reason.OK));
+
+    Plan waiting = decide(ep, List.of(), T0.plusSeconds(2));
+    assertThat(waiting.status().round.id).as("zone-b's call has not ended").isEqualTo(id);
+    assertThat(waiting.actions()).noneMatch(a -> a instanceof AskAgents);
+
+    agentOutcomes.put(
+        id + "/zone-b",
+        SourceOutcome.failed("zone-b", null, ProbeRunFailure.AgentUnavailable, "busy")
+            .via(ProbeVia.Agent));
+    Plan done = decide(ep, List.of(), T0.plusSeconds(3));
+
+    SmtpEndpointStatus s = done.status();
+    assertThat(s.ports.get(0).sources)
+        .extracting(src -> src.name + ":" + src.state + ":" + src.via)
+        .containsExactly("zone-a:Reachable:Agent");
+    assertThat(Conditions.find(s.conditions, ConditionTypes.PROBES_RUNNING).orElseThrow())
+        .satisfies(c -> assertThat(c.getReason()).isEqualTo("AgentUnavailable"));
+    assertThat(done.actions()).anyMatch(a -> a instanceof Forget);
+  }
+
+  @Test
+  void anAgentRoundThisProcessNeverAskedIsAskedAgainWhileItsDeadlineAllows() {
+    config = TestOperatorConfig.DEFAULTS;
+    SmtpEndpoint ep = endpoint(null);
+    ep.setStatus(decide(ep, List.of(), T0).status());
+    // A restarted operator: nothing asked, nothing known.
+
+    Plan again = decide(ep, List.of(), T0.plusSeconds(10));
+    assertThat(only(again, AskAgents.class).sources()).containsExactly(ZONE_A, ZONE_B);
+
+    Plan late = decide(ep, List.of(), T0.plus(START_TIMEOUT).plusSeconds(60));
+    assertThat(late.status().round.id).isNotEqualTo(ep.getStatus().round.id);
+    assertThat(Conditions.find(late.status().conditions, ConditionTypes.PROBES_RUNNING))
+        .hasValueSatisfying(c -> assertThat(c.getReason()).isEqualTo("AgentUnavailable"));
+  }
+
+  @Test
+  void anEndpointThatNeedsAPodIsProbedByAPodEvenWithAgents() {
+    config = TestOperatorConfig.DEFAULTS;
+    SmtpEndpoint ep = endpoint(null);
+    ep.getSpec().probe = new io.smtpreach.api.ProbeSpec();
+    ep.getSpec().probe.labels = Map.of("app", "mailer");
+
+    Plan plan = decide(ep, List.of(), T0);
+
+    assertThat(only(plan, StartPods.class).sources()).containsExactly(ZONE_A, ZONE_B);
+    assertThat(plan.actions()).noneMatch(a -> a instanceof AskAgents);
+  }
+
+  private static SourceOutcome agentReport(String source, Reason reason) {
+    ProbeResult r =
+        ProbeResult.builder(
+                "smtp.example.com",
+                new ProbeTarget(587, io.smtpreach.probe.TlsMode.STARTTLS),
+                IpFamily.ANY)
+            .negotiated(reason == Reason.OK ? io.smtpreach.probe.TlsMode.STARTTLS : null)
+            .build(reason, reason.displayName());
+    return SourceOutcome.ran(
+            source, "node-" + source, new ProbeReport("smtp.example.com", false, T0, List.of(r)))
+        .via(ProbeVia.Agent);
+  }
+
   // --- givens ---
 
   private record Started(SmtpEndpoint ep, String id) {}
@@ -341,7 +437,7 @@ class RoundTest {
     Round.Observation o =
         new Round.Observation(
             ep,
-            ProbeSettings.of(ep, TestOperatorConfig.DEFAULTS),
+            ProbeSettings.of(ep, config),
             pods,
             sources,
             unavailable,
@@ -354,6 +450,17 @@ class RoundTest {
               @Override
               public boolean created(String round, String source) {
                 return created.contains(round + "/" + source);
+              }
+            },
+            new Round.AgentLedger() {
+              @Override
+              public Optional<SourceOutcome> outcome(String round, String source) {
+                return Optional.ofNullable(agentOutcomes.get(round + "/" + source));
+              }
+
+              @Override
+              public boolean asked(String round, String source) {
+                return asked.contains(round + "/" + source);
               }
             },
             activePods,

@@ -6,7 +6,71 @@ import java.util.Optional;
 
 /** The operator's documented defaults, without booting Quarkus. */
 public class TestOperatorConfig implements OperatorConfig {
-  public static final OperatorConfig DEFAULTS = new TestOperatorConfig();
+  public static final OperatorConfig DEFAULTS = new TestOperatorConfig(true);
+
+  /** The defaults with agents off: {@code probe.mode: Auto} means a probe pod. */
+  public static final OperatorConfig PODS_ONLY = new TestOperatorConfig(false);
+
+  private final boolean agents;
+
+  public TestOperatorConfig() {
+    this(true);
+  }
+
+  private TestOperatorConfig(boolean agents) {
+    this.agents = agents;
+  }
+
+  @Override
+  public Agents agents() {
+    boolean enabled = agents;
+    return new Agents() {
+      @Override
+      public boolean enabled() {
+        return enabled;
+      }
+
+      @Override
+      public int port() {
+        return 8440;
+      }
+
+      @Override
+      public int maxConcurrent() {
+        return 16;
+      }
+
+      @Override
+      public int maxQueued() {
+        return 64;
+      }
+
+      @Override
+      public int maxCalls() {
+        return 32;
+      }
+
+      @Override
+      public Optional<String> owner() {
+        return Optional.empty();
+      }
+
+      @Override
+      public String cpuRequest() {
+        return "50m";
+      }
+
+      @Override
+      public String memoryRequest() {
+        return "192Mi";
+      }
+
+      @Override
+      public String memoryLimit() {
+        return "256Mi";
+      }
+    };
+  }
 
   @Override
   public Duration defaultInterval() {

@@ -1,0 +1,130 @@
+package io.smtpreach.reconciler;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
+import io.smtpreach.api.ProbeVia;
+import io.smtpreach.api.SmtpEndpointSpec;
+import io.smtpreach.probe.BatchCodec;
+import io.smtpreach.probe.ProbeReport;
+import io.smtpreach.reconciler.ProbePodFactory.Member;
+import io.smtpreach.status.ProbeRunFailure;
+import io.smtpreach.status.SourceOutcome;
+import java.net.URI;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Asking agents: once per round and source, every call ends as an outcome, and wakes its endpoint.
+ */
+class AgentDispatcherTest {
+  private static final ProbeSource ZONE_A = new ProbeSource("zone-a", Map.of("zone", "zone-a"));
+  private static final URI AGENT = URI.create("http://198.18.101.7:8440");
+
+  private final AtomicReference<Optional<AgentDispatcher.Target>> ready =
+      new AtomicReference<>(Optional.of(new AgentDispatcher.Target(AGENT, "node-a")));
+  private final AtomicInteger calls = new AtomicInteger();
+  private final ConcurrentLinkedQueue<ResourceID> woken = new ConcurrentLinkedQueue<>();
+  private volatile AgentDispatcher.Transport transport =
+      (uri, args, deadline) -> {
+        calls.incrementAndGet();
+        return BatchCodec.Entry.probed(
+            new ProbeReport("smtp.example.com", false, Instant.now(), List.of()));
+      };
+  private final AgentDispatcher dispatcher =
+      new AgentDispatcher(
+          source -> ready.get(),
+          (u, a, d) -> transport.probe(u, a, d),
+          4,
+          Duration.ofSeconds(30),
+          woken::add);
+
+  @AfterEach
+  void close() {
+    dispatcher.close();
+  }
+
+  @Test
+  void aRoundIsAskedOncePerSourceAndItsAnswerWakesTheEndpoint() {
+    Member m = member("r1");
+    dispatcher.ask(m, ZONE_A, Instant.now().plusSeconds(5), Instant.now().plusSeconds(30));
+    dispatcher.ask(m, ZONE_A, Instant.now().plusSeconds(5), Instant.now().plusSeconds(30));
+
+    await().until(() -> dispatcher.outcome("team", "mail", "r1", "zone-a").isPresent());
+    SourceOutcome o = dispatcher.outcome("team", "mail", "r1", "zone-a").orElseThrow();
+    assertThat(o.ran()).isTrue();
+    assertThat(o.node()).isEqualTo("node-a");
+    assertThat(o.via()).isEqualTo(ProbeVia.Agent);
+    assertThat(calls.get()).isEqualTo(1);
+    assertThat(woken).contains(new ResourceID("mail", "team"));
+
+    dispatcher.forget("team", "mail", "r1", List.of("zone-a"));
+    assertThat(dispatcher.asked("team", "mail", "r1", "zone-a")).isFalse();
+    assertThat(dispatcher.outcome("team", "mail", "r1", "zone-a")).isEmpty();
+  }
+
+  @Test
+  void anAgentThatFailsOrNeverBecomesReadyIsAgentUnavailable() {
+    transport =
+        (uri, args, deadline) -> {
+          throw new java.io.IOException("connection refused");
+        };
+    dispatcher.ask(member("r1"), ZONE_A, Instant.now(), Instant.now().plusSeconds(30));
+    await().until(() -> dispatcher.outcome("team", "mail", "r1", "zone-a").isPresent());
+    SourceOutcome refused = dispatcher.outcome("team", "mail", "r1", "zone-a").orElseThrow();
+    assertThat(refused.failure()).isEqualTo(ProbeRunFailure.AgentUnavailable);
+    assertThat(refused.message()).contains("zone-a").contains("connection refused");
+
+    ready.set(Optional.empty());
+    dispatcher.ask(
+        member("r2"), ZONE_A, Instant.now().plusMillis(1500), Instant.now().plusSeconds(30));
+    assertThat(dispatcher.outcome("team", "mail", "r2", "zone-a")).as("still waiting").isEmpty();
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> dispatcher.outcome("team", "mail", "r2", "zone-a").isPresent());
+    assertThat(dispatcher.outcome("team", "mail", "r2", "zone-a").orElseThrow().message())
+        .contains("no ready probe agent for zone-a");
+  }
+
+  @Test
+  void aCallGetsWhatAProbeWouldNotTheTimeLeftForAnAgentToStart() {
+    AtomicReference<Instant> given = new AtomicReference<>();
+    transport =
+        (uri, args, deadline) -> {
+          given.set(deadline);
+          return BatchCodec.Entry.probed(
+              new ProbeReport("smtp.example.com", false, Instant.now(), List.of()));
+        };
+    Instant roundDeadline = Instant.now().plusSeconds(600);
+    dispatcher.ask(member("r1"), ZONE_A, Instant.now().plusSeconds(120), roundDeadline);
+
+    await().until(() -> given.get() != null);
+    // 2 x the 10 s timeout + 30 s: what a started probe pod gets.
+    assertThat(given.get()).isBefore(Instant.now().plusSeconds(51)).isBefore(roundDeadline);
+  }
+
+  @Test
+  void anAgentThatBecomesReadyInTimeIsCalled() {
+    ready.set(Optional.empty());
+    dispatcher.ask(
+        member("r1"), ZONE_A, Instant.now().plusSeconds(20), Instant.now().plusSeconds(30));
+    ready.set(Optional.of(new AgentDispatcher.Target(AGENT, "node-a")));
+    await().until(() -> dispatcher.outcome("team", "mail", "r1", "zone-a").isPresent());
+    assertThat(dispatcher.outcome("team", "mail", "r1", "zone-a").orElseThrow().ran()).isTrue();
+  }
+
+  private static Member member(String round) {
+    SmtpEndpointSpec spec = new SmtpEndpointSpec();
+    var ep = ProbePodFactoryTest.endpoint(spec);
+    return new Member(ep, ProbeSettings.of(ep, TestOperatorConfig.DEFAULTS), round);
+  }
+}
