@@ -155,14 +155,16 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
         new InformerEventSource<>(
             InformerEventSourceConfiguration.from(Pod.class, SmtpEndpoint.class)
                 .withName("probe-pods")
+                // Every pod with the probe pods' label but the agents' (those are read where they
+                // run, in the operator's namespace): a forged one must be seen to be reported.
                 .withLabelSelector(
                     ProbePodFactory.MANAGED_BY_LABEL
                         + "="
                         + ProbePodFactory.MANAGED_BY
                         + ","
                         + ProbePodFactory.NAME_LABEL
-                        + "="
-                        + ProbePodFactory.PROBE_NAME)
+                        + "!="
+                        + AgentWorkloads.NAME)
                 // A pod probes the endpoints its annotation names; it has an owner reference to
                 // each, for the garbage collector, none of them its controller.
                 .withSecondaryToPrimaryMapper(
