@@ -18,6 +18,9 @@ public final class ImageMap {
   /** The smtp-reach image, whatever its tag. */
   public static final String SMTP_REACH_IMAGE = "ghcr.io/smtp-reach/smtp-reach:*";
 
+  /** The probes' DNS server on process nodes: loopback port 53, where nothing listens. */
+  static final String NO_DNS = "127.0.0.1";
+
   /** An image's ENTRYPOINT and CMD. */
   public record Image(List<String> entrypoint, List<String> cmd) {
     public Image {
@@ -31,12 +34,20 @@ public final class ImageMap {
   /**
    * The smtp-reach image as {@code java -cp <test class path> io.smtpreach.cli.Main}, and busybox
    * as an image with no entrypoint and CMD {@code sh} (so its pods run this machine's commands).
+   * Process nodes have no cluster DNS: the probes' resolver is this machine's loopback, where
+   * nothing answers, so a look-up (the egress address's PTR) fails at once and no query leaves the
+   * machine through its own resolver.
    */
   public static ImageMap standard() {
     return new ImageMap()
         .with(
             SMTP_REACH_IMAGE,
-            List.of(ProjectPaths.java(), "-cp", ProjectPaths.classPath(), "io.smtpreach.cli.Main"),
+            List.of(
+                ProjectPaths.java(),
+                "-Ddns.server=" + NO_DNS,
+                "-cp",
+                ProjectPaths.classPath(),
+                "io.smtpreach.cli.Main"),
             List.of())
         .with("busybox:*", List.of(), List.of("sh"))
         .with("docker.io/library/busybox:*", List.of(), List.of("sh"));
