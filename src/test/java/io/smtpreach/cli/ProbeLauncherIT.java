@@ -44,7 +44,7 @@ class ProbeLauncherIT {
     for (String f : List.of("picocli.jar", "dnsjava.jar", "slf4j-api.jar", "classes.lst")) {
       Files.copy(APP.resolve("probe").resolve(f), probe.resolve(f));
     }
-    for (String f : List.of("smtp-reach", "dump-probe-archive")) {
+    for (String f : List.of("smtp-reach", "agent", "dump-probe-archive")) {
       Files.copy(
           ProjectPaths.root().resolve("src/main/docker").resolve(f),
           bin.resolve(f),
