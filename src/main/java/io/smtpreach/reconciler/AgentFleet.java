@@ -9,6 +9,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.net.URI;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -76,30 +77,40 @@ final class AgentFleet implements AgentDispatcher.Directory {
   }
 
   /**
-   * Applies the workloads of exactly these agents and deletes the other agent workloads: an agent
-   * no endpoint needs goes.
+   * Makes the agent workloads exactly these: applies those missing or not as the operator would
+   * apply them now, and deletes the others (an agent no endpoint needs goes). A sweep that finds
+   * them as they should be writes nothing.
    */
   void sync(Set<AgentWorkloads.Identity> wanted) {
-    wanted.forEach(this::apply);
-    Set<String> ids = wanted.stream().map(AgentWorkloads.Identity::id).collect(Collectors.toSet());
-    List<HasMetadata> existing =
-        new java.util.ArrayList<>(
+    Map<String, HasMetadata> existing = new HashMap<>();
+    Stream.concat(
             client
                 .apps()
                 .deployments()
                 .inNamespace(namespace)
                 .withLabel(ProbePodFactory.NAME_LABEL, AgentWorkloads.NAME)
                 .list()
-                .getItems());
-    existing.addAll(
-        client
-            .apps()
-            .daemonSets()
-            .inNamespace(namespace)
-            .withLabel(ProbePodFactory.NAME_LABEL, AgentWorkloads.NAME)
-            .list()
-            .getItems());
-    for (HasMetadata w : existing) {
+                .getItems()
+                .stream(),
+            client
+                .apps()
+                .daemonSets()
+                .inNamespace(namespace)
+                .withLabel(ProbePodFactory.NAME_LABEL, AgentWorkloads.NAME)
+                .list()
+                .getItems()
+                .stream())
+        .forEach(w -> existing.put(labels(w).getOrDefault(AgentWorkloads.AGENT_LABEL, ""), w));
+    for (AgentWorkloads.Identity id : wanted) {
+      HasMetadata workload = wanted(id);
+      if (AgentWorkloads.appliedAsIs(workload, existing.get(id.id()))) {
+        applied.add(id.id());
+      } else {
+        apply(id, workload);
+      }
+    }
+    Set<String> ids = wanted.stream().map(AgentWorkloads.Identity::id).collect(Collectors.toSet());
+    for (HasMetadata w : existing.values()) {
       String id = labels(w).get(AgentWorkloads.AGENT_LABEL);
       if (id != null && !ids.contains(id)) {
         LOG.infof(
@@ -111,11 +122,24 @@ final class AgentFleet implements AgentDispatcher.Directory {
     }
   }
 
+  /** The workload of {@code id} as the operator applies it now, stamped. */
+  private HasMetadata wanted(AgentWorkloads.Identity id) {
+    HasMetadata workload = workloads.workload(id, namespace);
+    ownerReference().ifPresent(ref -> workload.getMetadata().setOwnerReferences(List.of(ref)));
+    return AgentWorkloads.stamped(workload);
+  }
+
   private void apply(AgentWorkloads.Identity id) {
     try {
+      apply(id, wanted(id));
+    } catch (KubernetesClientException e) {
+      LOG.warnf("probe agent %s/%s not applied: %s", namespace, id.workloadName(), e.getMessage());
+    }
+  }
+
+  private void apply(AgentWorkloads.Identity id, HasMetadata workload) {
+    try {
       ensureKey.run();
-      HasMetadata workload = workloads.workload(id, namespace);
-      ownerReference().ifPresent(ref -> workload.getMetadata().setOwnerReferences(List.of(ref)));
       client.resource(workload).fieldManager(FIELD_MANAGER).forceConflicts().serverSideApply();
       if (applied.add(id.id())) {
         LOG.infof("probe agent %s/%s applied", namespace, id.workloadName());

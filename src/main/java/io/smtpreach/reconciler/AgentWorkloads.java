@@ -8,6 +8,7 @@ import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.ResourceRequirementsBuilder;
 import io.fabric8.kubernetes.api.model.apps.DaemonSetBuilder;
 import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
+import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import io.smtpreach.config.OperatorConfig;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -27,6 +28,14 @@ final class AgentWorkloads {
   static final String CONTAINER = "agent";
   static final String LAUNCHER = "/opt/smtp-reach/bin/agent";
   private static final String KEY_DIR = "/etc/smtp-reach/agent";
+
+  /**
+   * What the operator last applied to a workload, as a hash: a sweep that finds it unchanged writes
+   * nothing (server-side apply of the same object is still a request per sweep).
+   */
+  static final String APPLIED_HASH_ANNOTATION = "smtpreach.io/applied-hash";
+
+  private static final KubernetesSerialization JSON = new KubernetesSerialization();
 
   /** Which agent serves a source, and the workload that runs it. */
   record Identity(String id, Map<String, String> nodeSelector, boolean eachNode) {
@@ -94,6 +103,35 @@ final class AgentWorkloads {
         .withTemplate(template)
         .endSpec()
         .build();
+  }
+
+  /**
+   * Stamps {@code workload} with the hash of what it says now (owner included), for {@link
+   * #appliedAsIs}; returns it.
+   */
+  static HasMetadata stamped(HasMetadata workload) {
+    workload.getMetadata().setAnnotations(null);
+    String hash = ProbePodFactory.shortHash(JSON.asJson(workload), 12);
+    workload.getMetadata().setAnnotations(Map.of(APPLIED_HASH_ANNOTATION, hash));
+    return workload;
+  }
+
+  /**
+   * Whether {@code existing} is what the operator applied from {@code wanted} (both {@link
+   * #stamped}): then applying again would change nothing. A workload applied by an older operator,
+   * with other settings, or gone, is not.
+   */
+  static boolean appliedAsIs(HasMetadata wanted, HasMetadata existing) {
+    return existing != null
+        && existing.getMetadata().getDeletionTimestamp() == null
+        && wanted.getKind().equals(existing.getKind())
+        && appliedHash(wanted) != null
+        && appliedHash(wanted).equals(appliedHash(existing));
+  }
+
+  private static String appliedHash(HasMetadata workload) {
+    Map<String, String> annotations = workload.getMetadata().getAnnotations();
+    return annotations == null ? null : annotations.get(APPLIED_HASH_ANNOTATION);
   }
 
   static Map<String, String> labels(Identity identity) {

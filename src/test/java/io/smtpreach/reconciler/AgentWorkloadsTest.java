@@ -3,6 +3,8 @@ package io.smtpreach.reconciler;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
 import io.fabric8.kubernetes.api.model.PodSpec;
 import io.fabric8.kubernetes.api.model.apps.DaemonSet;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
@@ -13,6 +15,7 @@ import io.smtpreach.api.ProbeSpec;
 import io.smtpreach.api.ProbeVia;
 import io.smtpreach.api.SmtpEndpointSpec;
 import io.smtpreach.api.TlsSpec;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -106,5 +109,49 @@ class AgentWorkloadsTest {
     assertThat(AgentWorkloads.identity(new ProbeSource("zone-a", Map.of("zone", "zone-a"))).id())
         .isNotEqualTo(
             AgentWorkloads.identity(new ProbeSource("zone-b", Map.of("zone", "zone-b"))).id());
+  }
+
+  @Test
+  void aSweepReappliesOnlyAWorkloadThatIsNotAsTheOperatorWouldApplyIt() {
+    AgentWorkloads.Identity any = AgentWorkloads.identity(new ProbeSource("any", Map.of()));
+    HasMetadata wanted = AgentWorkloads.stamped(workloads.workload(any, "ns"));
+    HasMetadata asApplied = AgentWorkloads.stamped(workloads.workload(any, "ns"));
+    assertThat(AgentWorkloads.appliedAsIs(wanted, asApplied)).as("unchanged: no write").isTrue();
+
+    assertThat(AgentWorkloads.appliedAsIs(wanted, null)).as("gone").isFalse();
+    assertThat(AgentWorkloads.appliedAsIs(wanted, workloads.workload(any, "ns")))
+        .as("applied by an operator that did not stamp it")
+        .isFalse();
+
+    HasMetadata otherImage =
+        AgentWorkloads.stamped(
+            new AgentWorkloads(
+                    new TestOperatorConfig() {
+                      @Override
+                      public String probeImage() {
+                        return "registry.example/smtp-reach:next";
+                      }
+                    })
+                .workload(any, "ns"));
+    assertThat(AgentWorkloads.appliedAsIs(otherImage, asApplied)).as("an upgrade").isFalse();
+
+    HasMetadata owned = workloads.workload(any, "ns");
+    owned
+        .getMetadata()
+        .setOwnerReferences(
+            List.of(
+                new OwnerReferenceBuilder()
+                    .withApiVersion("apps/v1")
+                    .withKind("Deployment")
+                    .withName("smtp-reach")
+                    .withUid("u-1")
+                    .build()));
+    assertThat(AgentWorkloads.appliedAsIs(AgentWorkloads.stamped(owned), asApplied))
+        .as("the owner found since")
+        .isFalse();
+
+    HasMetadata deleting = AgentWorkloads.stamped(workloads.workload(any, "ns"));
+    deleting.getMetadata().setDeletionTimestamp("2026-12-01T00:00:00Z");
+    assertThat(AgentWorkloads.appliedAsIs(wanted, deleting)).as("being deleted").isFalse();
   }
 }
