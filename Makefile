@@ -4,7 +4,7 @@ MVN := ./mvnw -B
 PEER_DIR := /tmp/smtp-reach-postfix
 CLUSTER_DIR := $(HOME)/.cache/smtp-reach/local-cluster
 
-.PHONY: help deps controlplane controlplane-oldest helm prometheus-operator manifests build image image-check test demo demo-down run crds fuzz blackbox-exporter bench-probe bench-startup bench-detection bench-round-cost bench-scale bench-agent-soak fmt peer-up peer-down cluster-up cluster-down real-nodes-up real-nodes-down test-real-node clean
+.PHONY: help deps peer-builds controlplane controlplane-oldest helm prometheus-operator manifests build image image-check test demo demo-down run crds fuzz blackbox-exporter bench-probe bench-startup bench-detection bench-round-cost bench-scale bench-agent-soak fmt peer-up peer-down cluster-up cluster-down real-nodes-up real-nodes-down test-real-node clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -36,11 +36,17 @@ prometheus-operator: ## Build prometheus-operator from its Go module (cached), f
 manifests: helm ## Render deploy/ from the chart and copy CRD, rules and dashboard into it
 	@hack/render-manifests.sh
 
-test: deps controlplane helm prometheus-operator image ## Every test: unit, Postfix, iptables, the operator on a real control plane and real nodes
-	@# The oldest control plane (OldestKubernetesIT) builds in the background, at low priority,
-	@# while the unit tests run; its test waits for that build (one per cache, hack/control-plane.sh).
-	@mkdir -p target && (SMTP_REACH_KUBERNETES=oldest nice -n 19 hack/control-plane.sh build \
-	  > target/controlplane-oldest.log 2>&1 &) && $(MVN) verify
+test: deps peer-builds image ## Every test: unit, Postfix, iptables, the operator on a real control plane and real nodes
+	$(MVN) verify
+
+# The Go builds of what the integration tests run (both control planes, Helm, prometheus-operator)
+# start in the background, at low priority, while Maven packages, builds the image and runs the
+# unit tests; a test that needs one waits for its build (each script builds once per cache, under
+# a lock). A build that failed here fails again, with its message, in the test that needs it.
+peer-builds:
+	@mkdir -p target && (nice -n 19 bash -c 'hack/control-plane.sh build && hack/helm.sh build \
+	  && hack/prometheus-operator.sh build && SMTP_REACH_KUBERNETES=oldest hack/control-plane.sh build' \
+	  > target/peer-builds.log 2>&1 &)
 
 demo: deps controlplane helm image ## The chart on a local Kubernetes with two real nodes: two zones, 587 dropped in one, a real Postfix
 	@hack/demo.sh

@@ -17,6 +17,13 @@ case ${1:-build} in
 path) echo "$BIN" ;;
 build)
   if [[ ! -x $BIN ]]; then
+    mkdir -p "$CACHE"
+    # One build per cache at a time: make test builds this in the background while the tests run,
+    # and a test that needs it waits here for that build.
+    exec 9>"$CACHE/.build.lock"
+    flock 9
+  fi
+  if [[ ! -x $BIN ]]; then
     command -v go >/dev/null || { echo "helm.sh: Go is needed to build Helm $VERSION" >&2; exit 1; }
     echo "helm.sh: building Helm $VERSION into $CACHE (once)" >&2
     mkdir -p "$CACHE"

@@ -22,6 +22,13 @@ crds)
   ;;
 build)
   if [[ ! -x $BIN ]]; then
+    mkdir -p "$CACHE"
+    # One build per cache at a time: make test builds this in the background while the tests run,
+    # and a test that needs it waits here for that build.
+    exec 9>"$CACHE/.build.lock"
+    flock 9
+  fi
+  if [[ ! -x $BIN ]]; then
     command -v go >/dev/null || { echo "prometheus-operator.sh: Go is needed to build prometheus-operator $VERSION" >&2; exit 1; }
     echo "prometheus-operator.sh: building prometheus-operator $VERSION into $CACHE (once)" >&2
     mkdir -p "$CACHE"
