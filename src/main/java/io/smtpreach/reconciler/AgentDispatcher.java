@@ -9,6 +9,10 @@ import io.smtpreach.status.SourceOutcome;
 import java.net.URI;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -33,6 +37,15 @@ import org.jboss.logging.Logger;
 final class AgentDispatcher implements AutoCloseable {
   private static final Logger LOG = Logger.getLogger(AgentDispatcher.class);
 
+  /** Calls to one agent under way at once; more asks wait and then share a call. */
+  static final int CALLS_PER_AGENT = 4;
+
+  /**
+   * Endpoints in one call at most: within the agents' own limits (64 per request, 16 probing and 64
+   * waiting), so that an agent takes {@link #CALLS_PER_AGENT} full calls at once.
+   */
+  static final int ENDPOINTS_PER_CALL = 16;
+
   /** How often a round waiting for its source's agent to become ready looks again. */
   private static final long WAIT_FOR_AGENT_MILLIS = 1000;
 
@@ -44,9 +57,55 @@ final class AgentDispatcher implements AutoCloseable {
     Optional<Target> find(ProbeSource source);
   }
 
-  /** One call to an agent: a probe's arguments in, its result entry out, by the deadline. */
+  /**
+   * One call to an agent: each endpoint's probe arguments in, their result entries out, in order,
+   * by the deadline.
+   */
   interface Transport {
-    BatchCodec.Entry probe(URI agent, List<String> arguments, Instant deadline) throws Exception;
+    List<BatchCodec.Entry> probe(URI agent, List<List<String>> arguments, Instant deadline)
+        throws Exception;
+  }
+
+  /** An ask whose agent is ready, waiting for its call. */
+  private record Waiting(
+      String key,
+      Member member,
+      ProbeSource source,
+      Target agent,
+      Instant roundDeadline,
+      Duration probeDeadline) {}
+
+  /** One agent's waiting asks and the number of its calls under way; guarded by itself. */
+  private static final class AgentCalls {
+    final Deque<Waiting> waiting = new ArrayDeque<>();
+    int underWay;
+
+    /**
+     * The asks of the next call, or null when none may start now. A call's asks have the same probe
+     * deadline, which none of their rounds cuts short: a probe never gets less time for having
+     * shared a call.
+     */
+    List<Waiting> next(Instant now) {
+      if (underWay >= CALLS_PER_AGENT || waiting.isEmpty()) {
+        return null;
+      }
+      Waiting head = waiting.poll();
+      List<Waiting> call = new ArrayList<>(List.of(head));
+      Instant byProbe = now.plus(head.probeDeadline());
+      if (!head.roundDeadline().isBefore(byProbe)) {
+        for (Iterator<Waiting> it = waiting.iterator();
+            it.hasNext() && call.size() < ENDPOINTS_PER_CALL; ) {
+          Waiting w = it.next();
+          if (w.probeDeadline().equals(head.probeDeadline())
+              && !w.roundDeadline().isBefore(byProbe)) {
+            call.add(w);
+            it.remove();
+          }
+        }
+      }
+      underWay++;
+      return call;
+    }
   }
 
   private final Directory directory;
@@ -57,6 +116,7 @@ final class AgentDispatcher implements AutoCloseable {
 
   private final Set<String> asked = ConcurrentHashMap.newKeySet();
   private final Map<String, SourceOutcome> outcomes = new ConcurrentHashMap<>();
+  private final Map<URI, AgentCalls> byAgent = new ConcurrentHashMap<>();
   private final ExecutorService calls;
   private final ScheduledExecutorService waits = DaemonScheduler.named("smtp-reach-agent-waits");
 
@@ -143,45 +203,99 @@ final class AgentDispatcher implements AutoCloseable {
       }
       return;
     }
-    Target agent = target.get();
-    // The round's deadline leaves time for an agent pod to start; once an agent is ready, the
-    // call gets what a probe pod would once started, so a silent agent costs no more than that.
-    Instant byProbe = Instant.now().plus(member.settings().probeDeadline(startAllowance));
-    Instant callDeadline = byProbe.isBefore(deadline) ? byProbe : deadline;
-    calls.execute(() -> call(key, member, source, agent, callDeadline));
+    enqueue(
+        new Waiting(
+            key,
+            member,
+            source,
+            target.get(),
+            deadline,
+            member.settings().probeDeadline(startAllowance)));
   }
 
-  private void call(String key, Member member, ProbeSource source, Target agent, Instant deadline) {
-    SourceOutcome outcome;
+  private void enqueue(Waiting ask) {
+    AgentCalls agent = byAgent.computeIfAbsent(ask.agent().uri(), u -> new AgentCalls());
+    List<Waiting> call;
+    synchronized (agent) {
+      agent.waiting.add(ask);
+      call = agent.next(Instant.now());
+    }
+    if (call != null) {
+      calls.execute(() -> callUntilNoneWait(ask.agent().uri(), agent, call));
+    }
+  }
+
+  /** Makes {@code first}, then the calls of the asks that waited meanwhile, in this thread. */
+  private void callUntilNoneWait(URI uri, AgentCalls agent, List<Waiting> first) {
+    List<Waiting> call = first;
+    while (call != null) {
+      call(call);
+      synchronized (agent) {
+        agent.underWay--;
+        call = agent.next(Instant.now());
+        if (call == null && agent.underWay == 0) {
+          byAgent.remove(uri, agent); // an ask arriving now starts its own
+        }
+      }
+    }
+  }
+
+  private void call(List<Waiting> asks) {
+    List<Waiting> live = asks.stream().filter(w -> asked.contains(w.key())).toList();
+    if (live.isEmpty()) {
+      return; // forgotten meanwhile: their rounds were superseded
+    }
+    Target agent = live.get(0).agent();
+    // The round's deadline leaves time for an agent pod to start; once an agent is ready, the
+    // call gets what a probe pod would once started, so a silent agent costs no more than that.
+    Instant deadline = Instant.now().plus(live.get(0).probeDeadline());
+    for (Waiting w : live) {
+      deadline = w.roundDeadline().isBefore(deadline) ? w.roundDeadline() : deadline;
+    }
+    List<BatchCodec.Entry> entries;
     try {
-      BatchCodec.Entry entry =
-          transport.probe(agent.uri(), member.settings().arguments(), deadline);
-      outcome =
-          entry.report() != null
-              ? SourceOutcome.ran(source.name(), agent.node(), entry.report())
-              : SourceOutcome.failed(
-                  source.name(),
-                  agent.node(),
-                  ProbeRunFailure.ProbeMisconfigured,
-                  ProbePodReader.message(entry.error()));
+      entries =
+          transport.probe(
+              agent.uri(),
+              live.stream().map(w -> w.member().settings().arguments()).toList(),
+              deadline);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return;
     } catch (Exception e) {
-      LOG.debugf("%s: agent %s: %s", key, agent.uri(), e.getMessage());
-      outcome =
-          SourceOutcome.failed(
-              source.name(),
-              agent.node(),
-              ProbeRunFailure.AgentUnavailable,
-              "the probe agent of "
-                  + source.name()
-                  + " on "
-                  + agent.node()
-                  + " did not answer: "
-                  + ProbePodReader.message(String.valueOf(e.getMessage())));
+      LOG.debugf("agent %s, %d endpoints: %s", agent.uri(), live.size(), e.getMessage());
+      for (Waiting w : live) {
+        end(w.key(), w.member(), unavailable(w.source(), agent, e.getMessage()));
+      }
+      return;
     }
-    end(key, member, outcome);
+    for (int i = 0; i < live.size(); i++) {
+      Waiting w = live.get(i);
+      BatchCodec.Entry entry = entries.get(i);
+      end(
+          w.key(),
+          w.member(),
+          entry.report() != null
+              ? SourceOutcome.ran(w.source().name(), agent.node(), entry.report())
+              : SourceOutcome.failed(
+                  w.source().name(),
+                  agent.node(),
+                  ProbeRunFailure.ProbeMisconfigured,
+                  ProbePodReader.message(entry.error())));
+    }
+  }
+
+  private static SourceOutcome unavailable(ProbeSource source, Target agent, String why) {
+    return SourceOutcome.failed(
+        source.name(),
+        agent.node(),
+        ProbeRunFailure.AgentUnavailable,
+        "the probe agent of "
+            + source.name()
+            + " on "
+            + agent.node()
+            + " did not answer: "
+            + ProbePodReader.message(String.valueOf(why)));
   }
 
   private void end(String key, Member member, SourceOutcome outcome) {

@@ -239,8 +239,7 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
     agents =
         new AgentDispatcher(
             fleet,
-            (uri, arguments, deadline) ->
-                signer.get().probe(uri, List.of(arguments), deadline).get(0),
+            (uri, arguments, deadline) -> signer.get().probe(uri, arguments, deadline),
             config.agents().maxCalls(),
             config.probeStartAllowance(),
             agentAnswers::propagateEvent);

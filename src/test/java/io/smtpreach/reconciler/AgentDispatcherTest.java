@@ -18,6 +18,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
@@ -37,8 +39,7 @@ class AgentDispatcherTest {
   private volatile AgentDispatcher.Transport transport =
       (uri, args, deadline) -> {
         calls.incrementAndGet();
-        return BatchCodec.Entry.probed(
-            new ProbeReport("smtp.example.com", false, Instant.now(), List.of()));
+        return reports(args);
       };
   private final AgentDispatcher dispatcher =
       new AgentDispatcher(
@@ -101,8 +102,7 @@ class AgentDispatcherTest {
     transport =
         (uri, args, deadline) -> {
           given.set(deadline);
-          return BatchCodec.Entry.probed(
-              new ProbeReport("smtp.example.com", false, Instant.now(), List.of()));
+          return reports(args);
         };
     Instant roundDeadline = Instant.now().plusSeconds(600);
     dispatcher.ask(member("r1"), ZONE_A, Instant.now().plusSeconds(120), roundDeadline);
@@ -122,9 +122,106 @@ class AgentDispatcherTest {
     assertThat(dispatcher.outcome("team", "mail", "r1", "zone-a").orElseThrow().ran()).isTrue();
   }
 
+  @Test
+  void asksBeyondTheCallsAnAgentHasUnderWayWaitAndThenShareACall() throws Exception {
+    CountDownLatch release = new CountDownLatch(1);
+    List<Integer> sizes = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+    transport =
+        (uri, args, deadline) -> {
+          sizes.add(args.size());
+          release.await(10, TimeUnit.SECONDS);
+          return reports(args);
+        };
+    int asks = AgentDispatcher.CALLS_PER_AGENT + 20;
+    for (int i = 0; i < asks; i++) {
+      dispatcher.ask(
+          member("mail-" + i, "r1", null),
+          ZONE_A,
+          Instant.now().plusSeconds(5),
+          Instant.now().plusSeconds(300));
+    }
+    await().until(() -> sizes.size() == AgentDispatcher.CALLS_PER_AGENT);
+    assertThat(sizes).as("one endpoint each while calls are free").containsOnly(1);
+    release.countDown();
+
+    await()
+        .until(
+            () ->
+                java.util.stream.IntStream.range(0, asks)
+                    .allMatch(
+                        i -> dispatcher.outcome("team", "mail-" + i, "r1", "zone-a").isPresent()));
+    for (int i = 0; i < asks; i++) {
+      assertThat(dispatcher.outcome("team", "mail-" + i, "r1", "zone-a").orElseThrow().ran())
+          .isTrue();
+    }
+    assertThat(sizes)
+        .as("the 20 that waited went in two calls of at most 16")
+        .hasSize(AgentDispatcher.CALLS_PER_AGENT + 2)
+        .allMatch(n -> n <= AgentDispatcher.ENDPOINTS_PER_CALL);
+    assertThat(sizes.stream().mapToInt(Integer::intValue).sum()).isEqualTo(asks);
+  }
+
+  @Test
+  void onlyAsksWithTheSameProbeDeadlineShareACallAndAFailedCallFailsEachOfItsAsks()
+      throws Exception {
+    CountDownLatch release = new CountDownLatch(1);
+    List<List<List<String>>> sent =
+        java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+    transport =
+        (uri, args, deadline) -> {
+          sent.add(args);
+          release.await(10, TimeUnit.SECONDS);
+          if (args.size() > 1) {
+            throw new java.net.ConnectException("connection refused");
+          }
+          return reports(args);
+        };
+    for (int i = 0; i < AgentDispatcher.CALLS_PER_AGENT; i++) {
+      dispatcher.ask(
+          member("busy-" + i, "r1", null), ZONE_A, Instant.now(), Instant.now().plusSeconds(300));
+    }
+    await().until(() -> sent.size() == AgentDispatcher.CALLS_PER_AGENT);
+    dispatcher.ask(member("a", "r1", null), ZONE_A, Instant.now(), Instant.now().plusSeconds(300));
+    dispatcher.ask(
+        member("slow", "r1", "30s"), ZONE_A, Instant.now(), Instant.now().plusSeconds(300));
+    dispatcher.ask(member("b", "r1", null), ZONE_A, Instant.now(), Instant.now().plusSeconds(300));
+    release.countDown();
+
+    await()
+        .until(
+            () ->
+                java.util.stream.Stream.of("a", "slow", "b")
+                    .allMatch(n -> dispatcher.outcome("team", n, "r1", "zone-a").isPresent()));
+    assertThat(sent).hasSize(AgentDispatcher.CALLS_PER_AGENT + 2);
+    assertThat(dispatcher.outcome("team", "slow", "r1", "zone-a").orElseThrow().ran())
+        .as("a 30 s timeout goes alone")
+        .isTrue();
+    for (String n : List.of("a", "b")) {
+      SourceOutcome o = dispatcher.outcome("team", n, "r1", "zone-a").orElseThrow();
+      assertThat(o.failure()).as(n).isEqualTo(ProbeRunFailure.AgentUnavailable);
+      assertThat(o.message()).contains("connection refused");
+    }
+    assertThat(woken).contains(new ResourceID("a", "team"), new ResourceID("b", "team"));
+  }
+
+  private static List<BatchCodec.Entry> reports(List<List<String>> args) {
+    return args.stream()
+        .map(
+            a ->
+                BatchCodec.Entry.probed(
+                    new ProbeReport("smtp.example.com", false, Instant.now(), List.of())))
+        .toList();
+  }
+
   private static Member member(String round) {
+    return member("mail", round, null);
+  }
+
+  private static Member member(String name, String round, String timeout) {
     SmtpEndpointSpec spec = new SmtpEndpointSpec();
+    spec.timeout = timeout;
     var ep = ProbePodFactoryTest.endpoint(spec);
+    ep.getMetadata().setName(name);
     return new Member(ep, ProbeSettings.of(ep, TestOperatorConfig.DEFAULTS), round);
   }
 }
