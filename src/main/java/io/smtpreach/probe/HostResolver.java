@@ -42,6 +42,15 @@ final class HostResolver {
   /** An MX host and its preference. */
   record MxHost(int preference, String host) {}
 
+  /**
+   * The system resolver's answers, shared by every probe of this process: a resident agent asks
+   * about the same names every round (its own address's PTR for each probe among them). Kept at
+   * most 30 s, an answer or a name that does not exist, as a cluster's DNS keeps them (CoreDNS's
+   * {@code cache 30}), so that a DNS change shows by the next round but one; timeouts and server
+   * failures are not kept. A DNS server the endpoint chose gets a cache of its own per probe.
+   */
+  private static final Cache SYSTEM_ANSWERS = systemAnswers();
+
   private final ProbeOptions options;
   private final boolean useSearchList;
   private final Executor executor;
@@ -77,9 +86,18 @@ final class HostResolver {
       } catch (IOException | RuntimeException e) {
         // No readable hosts file: every lookup goes to DNS, as without one.
       }
-      dns = new Dns(new TimeoutReportingResolver(r), new Cache(), hosts);
+      Cache cache = options.dnsServer() == null ? SYSTEM_ANSWERS : new Cache();
+      dns = new Dns(new TimeoutReportingResolver(r), cache, hosts);
     }
     return dns;
+  }
+
+  private static Cache systemAnswers() {
+    Cache cache = new Cache();
+    cache.setMaxCache(30);
+    cache.setMaxNCache(30);
+    cache.setMaxEntries(10_000);
+    return cache;
   }
 
   /** True for IPv4 and IPv6 literals, which need no DNS. */

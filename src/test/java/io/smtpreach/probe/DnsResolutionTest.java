@@ -282,6 +282,44 @@ class DnsResolutionTest {
     assertThat(result.reason()).isEqualTo(Reason.CONNECTION_REFUSED);
   }
 
+  @Test
+  void theSystemResolversAnswersServeEveryProbeOfTheProcessButAChosenServerIsAskedEachTime() {
+    // A resident agent probes the same names every round: through the system's resolver, which
+    // here is this test's server, the second probe is answered from the first one's answer.
+    String name = "shared-" + System.nanoTime() + ".test";
+    dns.a(name, "127.0.0.1");
+    String configured = System.getProperty("dns.server");
+    System.setProperty("dns.server", dns.address().getHostString() + ":" + dns.address().getPort());
+    ResolverConfig.refresh();
+    try {
+      ProbeOptions system =
+          ProbeOptions.builder()
+              .dnsTimeout(DNS_TIMEOUT)
+              .connectTimeout(Duration.ofSeconds(2))
+              .ipFamily(IpFamily.V4)
+              .build();
+      for (int i = 0; i < 2; i++) {
+        try (SmtpProber prober = new SmtpProber(system)) {
+          ProbeResult result =
+              only(prober.probe(name, List.of(new ProbeTarget(closedPort, TlsMode.NONE))));
+          assertThat(result.addresses()).containsExactly("127.0.0.1");
+        }
+      }
+    } finally {
+      if (configured == null) {
+        System.clearProperty("dns.server");
+      } else {
+        System.setProperty("dns.server", configured);
+      }
+      ResolverConfig.refresh();
+    }
+    assertThat(dns.queries(name)).containsExactly(new Query(name + ".", "A", false));
+
+    only(probe(name, IpFamily.V4));
+    only(probe(name, IpFamily.V4));
+    assertThat(dns.queries(name)).as("a chosen server: asked by each probe").hasSize(3);
+  }
+
   private ProbeReport probe(String host, IpFamily family) {
     try (SmtpProber prober = new SmtpProber(options(family))) {
       return prober.probe(host, List.of(new ProbeTarget(closedPort, TlsMode.NONE)));
