@@ -26,6 +26,7 @@ import io.smtpreach.peers.FakeDnsServer;
 import io.smtpreach.peers.PostfixPeer;
 import io.smtpreach.peers.ProcessRunner;
 import io.smtpreach.peers.ProjectPaths;
+import io.smtpreach.probe.Reason;
 import io.smtpreach.reconciler.AgentPods;
 import io.smtpreach.reconciler.ProbePodFactory;
 import io.smtpreach.reconciler.ProbeSettings;
@@ -57,7 +58,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * container, the kubelet, containerd with the CNI plugins it runs, the shims with runc, the control
  * plane), idle subtracted, and pod create to result; blackbox_exporter's CPU per probe of the same
  * Postfix in the same run. Kinds: busybox {@code true} (the floor), a probe pod of one endpoint, a
- * shared probe pod of eight, both built by the operator's own {@link ProbePodFactory}.
+ * shared probe pod of eight, both built by the operator's own {@link ProbePodFactory}; then three
+ * resident agents, one per zone, called by the operator's own dispatcher.
  */
 @WithLocalCluster
 @ExtendWith(PostfixPeer.class)
@@ -67,7 +69,7 @@ class RoundCostBench {
   private static final RealNode.Config NODE = new RealNode.Config("real-a", "zone-a", 101);
   private static final String IMAGE = "ghcr.io/smtp-reach/smtp-reach:0.1.0";
   private static final Path REPORT = ProjectPaths.root().resolve("target/bench/round-cost.md");
-  private static final int CALLS_AT_ONCE = 16;
+  private static final int WARM_ROUNDS = 3_000;
   private static final int SOAK_ROUNDS = Integer.getInteger("bench.soak", 5_000);
   private static final int SOAK_CHUNKS = 5;
 
@@ -145,10 +147,11 @@ class RoundCostBench {
   }
 
   /**
-   * A resident agent on the node, as the operator's workload runs it, probing 100 and then 1,000
-   * endpoint-rounds sent as the operator sends them (one signed call each, {@link #CALLS_AT_ONCE}
-   * at once): CPU per endpoint-round by part, the caller's (this JVM: the operator's side)
-   * included, idle subtracted; then the agent's RSS over {@link #SOAK_ROUNDS} more.
+   * Three resident agents on the node, as the operator's workloads run them, standing for three
+   * sources (zones): after a warm-up, 100 and then 1,000 endpoints each probed from the three, sent
+   * as the operator sends them ({@link AgentPods#rounds}: its dispatcher, asks that wait sharing a
+   * call): CPU per endpoint-round and per probe by part, the caller's (this JVM: the operator's
+   * side) included, idle subtracted; then the agents' RSS over {@link #SOAK_ROUNDS} more.
    */
   private static List<String> agentRounds(
       KubernetesClient k, String ns, CpuMeter meter, CpuMeter.Sample idle, double blackbox)
@@ -156,42 +159,59 @@ class RoundCostBench {
     OperatorConfig config = imageConfig();
     String key = "bench-" + java.util.UUID.randomUUID() + "-" + java.util.UUID.randomUUID();
     k.secrets().inNamespace(ns).resource(AgentPods.keySecret(ns, key)).create();
-    Pod agent = k.pods().inNamespace(ns).resource(AgentPods.pod(config, ns, NODE.name())).create();
-    Pod ready =
-        await("the agent ready")
-            .atMost(Duration.ofMinutes(2))
-            .until(
-                () -> k.pods().inNamespace(ns).withName(agent.getMetadata().getName()).get(),
-                p ->
-                    p.getStatus() != null
-                        && p.getStatus().getConditions() != null
-                        && p.getStatus().getConditions().stream()
-                            .anyMatch(
-                                c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus())));
-    URI uri = URI.create("http://" + ready.getStatus().getPodIP() + ":" + config.agents().port());
+    Map<ProbeSource, URI> agents = new java.util.LinkedHashMap<>();
+    for (String zone : List.of("a", "b", "c")) {
+      Pod agent =
+          k.pods()
+              .inNamespace(ns)
+              .resource(AgentPods.pod(config, ns, NODE.name(), "agent-zone-" + zone))
+              .create();
+      Pod ready =
+          await("agent " + zone + " ready")
+              .atMost(Duration.ofMinutes(2))
+              .until(
+                  () -> k.pods().inNamespace(ns).withName(agent.getMetadata().getName()).get(),
+                  p ->
+                      p.getStatus() != null
+                          && p.getStatus().getConditions() != null
+                          && p.getStatus().getConditions().stream()
+                              .anyMatch(
+                                  c ->
+                                      "Ready".equals(c.getType()) && "True".equals(c.getStatus())));
+      agents.put(
+          new ProbeSource("zone-" + zone, Map.of("topology.kubernetes.io/zone", "zone-" + zone)),
+          URI.create("http://" + ready.getStatus().getPodIP() + ":" + config.agents().port()));
+    }
     AgentClient client = new AgentClient(key.getBytes(java.nio.charset.StandardCharsets.UTF_8));
-    List<String> args =
-        ProbeSettings.of(endpoints(ns, 1, config).get(0).endpoint(), config).arguments();
-    callAgent(client, uri, args, 50); // warm: JIT, TLS session machinery
+    int maxCalls = config.agents().maxCalls();
+    // Warm: the agents' JIT and TLS machinery, and this JVM's, as after a few minutes of rounds.
+    AgentPods.rounds(client, agents, endpoints(ns, WARM_ROUNDS, config), maxCalls, Reason.OK);
 
     List<String> rows = new ArrayList<>();
     rows.add(
-        "| CPU per endpoint-round (ms) | agent | kubelet | containerd + CNI | shims + runc | control"
-            + " plane | operator's call | total | vs blackbox_exporter | call (median ms) |");
-    rows.add("|---|---|---|---|---|---|---|---|---|---|");
+        "| CPU (ms) | agents | kubelet | containerd + CNI | shims + runc | control plane |"
+            + " operator's calls | per endpoint-round (3 probes) | per probe | per probe vs"
+            + " blackbox_exporter | call (median ms) |");
+    rows.add("|---|---|---|---|---|---|---|---|---|---|---|");
     long self = ProcessHandle.current().pid();
     for (int n : new int[] {100, 1000}) {
+      List<ProbePodFactory.Member> members = endpoints(ns, n, config);
       long callerBefore = CpuMeter.processCpuMs(self);
-      List<Long> latencies = new ArrayList<>();
-      CpuMeter.Sample s = meter.measure(() -> latencies.addAll(callAgent(client, uri, args, n)));
+      List<Long> calls = new ArrayList<>();
+      CpuMeter.Sample s =
+          meter.measure(
+              () -> calls.addAll(AgentPods.rounds(client, agents, members, maxCalls, Reason.OK)));
       double caller = CpuMeter.processCpuMs(self) - callerBefore;
       CpuMeter.Sample net = s.minusIdle(idle);
       double total = (net.totalMs() + caller) / n;
+      double perProbe = total / agents.size();
       rows.add(
           String.format(
               Locale.ROOT,
-              "| agent, %d endpoints | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.1fx | %d |",
+              "| %d endpoints from %d zones | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f"
+                  + " | %.1fx | %d (%d calls) |",
               n,
+              agents.size(),
               net.containerMs() / n,
               net.kubeletMs() / n,
               net.containerdMs() / n,
@@ -199,63 +219,44 @@ class RoundCostBench {
               net.controlPlaneMs() / n,
               caller / n,
               total,
-              total / blackbox,
-              latencies.stream().sorted().toList().get(latencies.size() / 2)));
+              perProbe,
+              perProbe / blackbox,
+              calls.stream().sorted().toList().get(calls.size() / 2),
+              calls.size()));
     }
-    long pid = agentPid();
-    List<Long> rss = new ArrayList<>(List.of(rssKib(pid)));
+    List<Long> pids = agentPids();
+    List<String> rss = new ArrayList<>(List.of(rssMib(pids)));
     for (int i = 0; i < SOAK_CHUNKS; i++) {
-      callAgent(client, uri, args, SOAK_ROUNDS / SOAK_CHUNKS);
-      rss.add(rssKib(pid));
+      AgentPods.rounds(
+          client, agents, endpoints(ns, SOAK_ROUNDS / SOAK_CHUNKS, config), maxCalls, Reason.OK);
+      rss.add(rssMib(pids));
     }
     rows.add("");
     rows.add(
         String.format(
             Locale.ROOT,
-            "agent RSS over %d more endpoint-rounds, every %d (MiB): %s",
+            "agents' RSS (MiB, each of the %d) over %d more endpoint-rounds, every %d: %s",
+            pids.size(),
             SOAK_ROUNDS,
             SOAK_ROUNDS / SOAK_CHUNKS,
-            String.join(
-                " ",
-                rss.stream().map(r -> String.format(Locale.ROOT, "%.1f", r / 1024.0)).toList())));
-    k.pods().inNamespace(ns).withName(agent.getMetadata().getName()).withGracePeriod(0).delete();
+            String.join(", ", rss)));
+    for (Pod p : k.pods().inNamespace(ns).list().getItems()) {
+      k.pods().inNamespace(ns).resource(p).withGracePeriod(0).delete();
+    }
     return rows;
   }
 
-  /** {@code count} signed calls, {@link #CALLS_AT_ONCE} at once; each one's time in ms. */
-  private static List<Long> callAgent(AgentClient client, URI uri, List<String> args, int count) {
-    var pool = java.util.concurrent.Executors.newFixedThreadPool(CALLS_AT_ONCE);
-    try {
-      List<java.util.concurrent.Future<Long>> calls = new ArrayList<>();
-      for (int i = 0; i < count; i++) {
-        calls.add(
-            pool.submit(
-                () -> {
-                  long start = System.nanoTime();
-                  var entries =
-                      client.probe(uri, List.of(args), java.time.Instant.now().plusSeconds(30));
-                  assertThat(entries.get(0).report())
-                      .as(String.valueOf(entries.get(0).error()))
-                      .isNotNull();
-                  assertThat(entries.get(0).report().results().get(0).reason())
-                      .isEqualTo(io.smtpreach.probe.Reason.OK);
-                  return (System.nanoTime() - start) / 1_000_000;
-                }));
-      }
-      List<Long> out = new ArrayList<>();
-      for (var c : calls) {
-        out.add(c.get(1, TimeUnit.MINUTES));
-      }
-      return out;
-    } catch (Exception e) {
-      throw new IllegalStateException(e);
-    } finally {
-      pool.shutdownNow();
+  /** The agents' RSS in MiB, as "a/b/c". */
+  private static String rssMib(List<Long> pids) throws IOException {
+    List<String> each = new ArrayList<>();
+    for (long pid : pids) {
+      each.add(String.format(Locale.ROOT, "%.0f", rssKib(pid) / 1024.0));
     }
+    return String.join("/", each);
   }
 
-  /** The agent's JVM on this machine: the process whose command line names the agents' key. */
-  private static long agentPid() {
+  /** The agents' JVMs on this machine: the processes whose command line names the agents' key. */
+  private static List<Long> agentPids() {
     return ProcessHandle.allProcesses()
         .filter(
             p ->
@@ -264,9 +265,9 @@ class RoundCostBench {
                     .map(a -> String.join(" ", a).contains("--key-file=/etc/smtp-reach/agent/key"))
                     .orElse(false))
         .filter(p -> p.info().command().map(c -> c.endsWith("java")).orElse(false))
-        .findFirst()
-        .orElseThrow(() -> new IllegalStateException("no agent JVM found"))
-        .pid();
+        .map(ProcessHandle::pid)
+        .sorted()
+        .toList();
   }
 
   private static long rssKib(long pid) throws IOException {
