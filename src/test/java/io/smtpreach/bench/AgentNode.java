@@ -7,6 +7,7 @@ import io.smtpreach.cluster.LocalCluster;
 import io.smtpreach.cluster.OperatorInstall;
 import io.smtpreach.cluster.RealNode;
 import io.smtpreach.peers.FakeDnsServer;
+import io.smtpreach.probe.ProbeTarget;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.file.Files;
@@ -16,8 +17,10 @@ import java.nio.file.Path;
  * The real node a bench's probe agents run on, and what they cost there: process nodes run pods as
  * this machine's processes, one address for all, and cannot host a resident agent. The node has the
  * image {@code make image} built and a resolver on its own address, which answers the agents'
- * reverse look-ups of their own address at once, as a cluster's DNS would. The operator creates the
- * agents; this only finds and measures them.
+ * reverse look-ups of their own address at once, as a cluster's DNS would. Its firewall resets its
+ * pods' connections to the default SMTP ports of its own address, so that a probe of that address
+ * is Refused at once whatever listens on this machine (a test Postfix on 0.0.0.0, say). The
+ * operator creates the agents; this only finds and measures them.
  */
 final class AgentNode implements AutoCloseable {
   /** The agents' pods, as {@code AgentWorkloads} labels them. */
@@ -37,6 +40,19 @@ final class AgentNode implements AutoCloseable {
     RealNode node = cluster.startRealNode(config);
     FakeDnsServer dns = FakeDnsServer.start(InetAddress.getByName(config.address()), 53);
     node.importImage(ImageArchive.require());
+    for (ProbeTarget t : ProbeTarget.DEFAULTS) {
+      node.addEgressRule(
+          "-d",
+          config.address(),
+          "-p",
+          "tcp",
+          "--dport",
+          Integer.toString(t.port()),
+          "-j",
+          "REJECT",
+          "--reject-with",
+          "tcp-reset");
+    }
     return new AgentNode(node, dns);
   }
 

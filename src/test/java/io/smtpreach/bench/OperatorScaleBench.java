@@ -175,6 +175,8 @@ class OperatorScaleBench {
         List<Long> rss = new ArrayList<>();
         List<Long> agentRss = new ArrayList<>();
         List<Long> scrapeMillis = new ArrayList<>();
+        List<String> scrapeFailures = new ArrayList<>();
+        Map<String, Long> families = new TreeMap<>();
         long[] series = {0};
         Instant windowStart = Instant.now();
         Instant windowEnd = windowStart.plus(window);
@@ -195,11 +197,22 @@ class OperatorScaleBench {
                   }
                   // Scraped as the chart's ServiceMonitor does, so its cost is in the figures.
                   if (!Instant.now().isBefore(nextScrape[0]) && operator.process.isAlive()) {
-                    long t0 = System.nanoTime();
-                    String text = operator.process.metrics();
-                    scrapeMillis.add((System.nanoTime() - t0) / 1_000_000);
-                    series[0] = text.lines().filter(l -> l.startsWith("smtp_reach_")).count();
                     nextScrape[0] = nextScrape[0].plus(SCRAPE_INTERVAL);
+                    long t0 = System.nanoTime();
+                    String text;
+                    try {
+                      text = operator.process.metrics();
+                    } catch (RuntimeException e) {
+                      // A failed scrape is a result (an operator out of heap, say), not the end.
+                      scrapeFailures.add(String.valueOf(e.getMessage()));
+                      return !Instant.now().isBefore(windowEnd);
+                    }
+                    scrapeMillis.add((System.nanoTime() - t0) / 1_000_000);
+                    families.clear();
+                    text.lines()
+                        .filter(l -> l.startsWith("smtp_reach_"))
+                        .forEach(l -> families.merge(l.replaceAll("[{ ].*", ""), 1L, Long::sum));
+                    series[0] = families.values().stream().mapToLong(Long::longValue).sum();
                   }
                   return !Instant.now().isBefore(windowEnd);
                 });
@@ -251,6 +264,7 @@ class OperatorScaleBench {
                 series[0],
                 percentile(scrapeMillis, 50));
         report.append(row);
+        int detailFrom = detail.length();
         detail.append(
             String.format(
                 Locale.ROOT, "%n%d endpoints, %.0f s window, %d rounds:%n", size, seconds, rounds));
@@ -263,6 +277,16 @@ class OperatorScaleBench {
                         key,
                         n,
                         rounds == 0 ? Double.NaN : (double) n / rounds)));
+        detail.append("  smtp_reach series by family, last scrape: ").append(tally(families));
+        detail.append('\n');
+        if (!scrapeFailures.isEmpty()) {
+          detail
+              .append("  scrapes failed: ")
+              .append(scrapeFailures.size())
+              .append(" (first: ")
+              .append(scrapeFailures.get(0).lines().findFirst().orElse(""))
+              .append(")\n");
+        }
         detail.append("  rounds ended: ").append(tally(roundOutcomes)).append('\n');
         detail
             .append("  port results in status at the window's end: ")
@@ -286,7 +310,8 @@ class OperatorScaleBench {
                   agentRss.isEmpty() ? Double.NaN : agentRss.get(agentRss.size() - 1) / 1024.0,
                   AgentNode.restarts(k)));
         }
-        System.out.print(row);
+        // As it goes: a later size that fails leaves this one's figures in the output.
+        System.out.print(row + detail.substring(detailFrom));
       }
     } finally {
       endpoints.close();
