@@ -326,7 +326,9 @@ class OperatorScaleBench {
             + Runtime.getRuntime().availableProcessors()
             + " cores; window "
             + window.toMinutes()
-            + " min; "
+            + " min; operator JVM "
+            + operatorJvm()
+            + "; "
             + (agent == null
                 ? "canned probe results"
                 : "one resident agent on real node "
@@ -452,11 +454,7 @@ class OperatorScaleBench {
     private OperatorProcess start() {
       // The chart's container: a 512 MiB limit, of which the launcher gives the heap 40%, and
       // fewer than two CPUs, where the JVM picks the serial collector.
-      return OperatorProcess.start(
-          kubeconfig,
-          settings,
-          log,
-          List.of(env("BENCH_OPERATOR_JVM", "-Xmx205m -XX:+UseSerialGC").split(" ")));
+      return OperatorProcess.start(kubeconfig, settings, log, List.of(operatorJvm().split(" ")));
     }
 
     /** Restarts the operator if it exited; always true (for Awaitility conditions). */
@@ -649,6 +647,11 @@ class OperatorScaleBench {
 
   private static long percentile(List<Long> sorted, int p) {
     return sorted.isEmpty() ? -1 : sorted.get(Math.min(sorted.size() - 1, sorted.size() * p / 100));
+  }
+
+  /** The operator's JVM options: the chart's heap and collector unless BENCH_OPERATOR_JVM says. */
+  private static String operatorJvm() {
+    return env("BENCH_OPERATOR_JVM", "-Xmx205m -XX:+UseSerialGC");
   }
 
   private static String env(String name, String fallback) {
