@@ -4,7 +4,7 @@ MVN := ./mvnw -B
 PEER_DIR := /tmp/smtp-reach-postfix
 CLUSTER_DIR := $(HOME)/.cache/smtp-reach/local-cluster
 
-.PHONY: help deps peer-builds controlplane controlplane-oldest helm prometheus-operator manifests build image image-check test demo demo-down run crds fuzz blackbox-exporter bench-probe bench-startup bench-detection bench-round-cost bench-scale bench-agent-soak fmt peer-up peer-down cluster-up cluster-down real-nodes-up real-nodes-down test-real-node clean
+.PHONY: help deps peer-builds controlplane controlplane-oldest helm prometheus-operator manifests build image image-check test demo demo-down run crds fuzz blackbox-exporter bench-probe bench-startup bench-detection bench-round-cost bench-scale bench-scale-agents bench-agent-soak fmt peer-up peer-down cluster-up cluster-down real-nodes-up real-nodes-down test-real-node clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -84,6 +84,10 @@ bench-round-cost: deps controlplane image blackbox-exporter ## CPU a probe pod a
 bench-scale: deps controlplane build ## The operator at 100, 1,000 and 5,000 endpoints every minute
 	SMTP_REACH_AUDIT_USER=system:serviceaccount:smtp-reach-system:smtp-reach SMTP_REACH_REQUIRE_ALL=1 \
 	  $(MVN) failsafe:integration-test failsafe:verify -Dit.test=OperatorScaleBench
+
+bench-scale-agents: deps controlplane image ## The same, probed by the operator's resident agent on a real node
+	BENCH_PROBE_MODE=Agent SMTP_REACH_AUDIT_USER=system:serviceaccount:smtp-reach-system:smtp-reach \
+	  SMTP_REACH_REQUIRE_ALL=1 $(MVN) failsafe:integration-test failsafe:verify -Dit.test=OperatorScaleBench
 
 bench-agent-soak: deps build ## A resident probe agent over a day of 100 endpoints a minute, compressed (28,800 requests of 5): RSS, heap after GC, threads, CPU per request
 	$(MVN) failsafe:integration-test failsafe:verify -Dit.test=AgentSoakBench

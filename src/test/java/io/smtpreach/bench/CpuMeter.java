@@ -120,6 +120,11 @@ final class CpuMeter {
   }
 
   private long containerNs() {
+    return podsCpuNs(node);
+  }
+
+  /** CPU all pods of {@code node} spent so far (its cpuacct cgroup), in ns. */
+  static long podsCpuNs(RealNode node) {
     Path usage = Path.of("/sys/fs/cgroup/cpuacct", "smtp-reach-" + node.name(), "cpuacct.usage");
     try {
       return Long.parseLong(Files.readString(usage).strip());

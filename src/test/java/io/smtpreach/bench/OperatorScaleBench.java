@@ -5,13 +5,18 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.smtpreach.api.PortStatus;
+import io.smtpreach.api.ProbeMode;
+import io.smtpreach.api.ProbeSpec;
 import io.smtpreach.api.SmtpEndpoint;
 import io.smtpreach.api.SmtpEndpointSpec;
+import io.smtpreach.api.SourceStatus;
 import io.smtpreach.cluster.ImageMap;
 import io.smtpreach.cluster.LocalCluster;
 import io.smtpreach.cluster.OperatorInstall;
 import io.smtpreach.cluster.OperatorProcess;
 import io.smtpreach.cluster.ProcessNode;
+import io.smtpreach.cluster.RealNode;
 import io.smtpreach.cluster.WithLocalCluster;
 import io.smtpreach.peers.ProjectPaths;
 import io.smtpreach.probe.IpFamily;
@@ -22,6 +27,7 @@ import io.smtpreach.probe.Reason;
 import io.smtpreach.probe.ReportCodec;
 import io.smtpreach.reconciler.ProbePodFactory;
 import io.smtpreach.reconciler.ProbePodReader;
+import io.smtpreach.status.ConditionTypes;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -42,6 +48,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 
@@ -49,14 +56,23 @@ import org.junit.jupiter.api.Test;
  * The operator at 100, 1,000 and 5,000 endpoints probed every minute, measured, not asserted
  * ({@code make bench-scale}). The probe image runs a canned-result command on three process nodes,
  * so the operator is what is measured: the packaged operator as its own process with its own RBAC
- * and the chart's heap (60% of its 512 MiB limit). The API server audits the operator's service
+ * and the chart's heap (40% of its 512 MiB limit). The API server audits the operator's service
  * account; the requests of each steady-state window are counted from that log.
  *
+ * <p>With {@code BENCH_PROBE_MODE=Agent} ({@code make bench-scale-agents}) the endpoints are probed
+ * by the operator's resident agent instead ({@code probe.mode: Agent}), which process nodes cannot
+ * host: one real node (kubelet and containerd) runs it, from the image {@code make image} built,
+ * and every endpoint probes the node's own address, where nothing listens, so that each port is
+ * Refused at once and the operator is still what is measured. The agent's CPU (the node's pod
+ * cgroup) and RSS are reported beside the operator's.
+ *
  * <p>Per size: time until every endpoint has a first status; then a window ({@code BENCH_MINUTES},
- * default 10) with the operator's CPU time and RSS, rounds finished, reconcile latency (a round's
- * probe pod seen terminated to the endpoint's status seen without that round, both by this
- * process's watches), and the API requests per round. Sizes grow in place: 100, then 900 more, then
- * 4,000 more ({@code BENCH_SIZES}).
+ * default 10) with the operator's CPU time and RSS, rounds finished, reconcile latency, the API
+ * requests per round, and how the rounds ended ({@code ProbesRunning}'s reason). Reconcile latency
+ * with pods: a round's probe pod seen terminated to the endpoint's status seen without that round,
+ * both by this process's watches; with the agent, which leaves nothing to watch in between: the
+ * round's start ({@code status.round.startedAt}, when it is due) to that status. Sizes grow in
+ * place: 100, then 900 more, then 4,000 more ({@code BENCH_SIZES}).
  */
 @WithLocalCluster
 class OperatorScaleBench {
@@ -65,6 +81,11 @@ class OperatorScaleBench {
   private static final String HOST = "smtp.bench.test";
   private static final int CREATE_PER_SECOND = 50;
   private static final Duration SCRAPE_INTERVAL = Duration.ofSeconds(30);
+  private static final RealNode.Config REAL_NODE = new RealNode.Config("real-a", "zone-a", 101);
+  private static final String IMAGE = "ghcr.io/smtp-reach/smtp-reach:0.1.0";
+
+  /** How endpoints are probed ({@code BENCH_PROBE_MODE}): Pod (the default) or Agent. */
+  private final ProbeMode mode = ProbeMode.valueOf(env("BENCH_PROBE_MODE", "Pod"));
 
   /** When each round's pod was seen done, by namespace/endpoint/round. */
   private final Map<String, Instant> podDone = new ConcurrentHashMap<>();
@@ -75,8 +96,16 @@ class OperatorScaleBench {
   private final List<Long> latenciesMillis = Collections.synchronizedList(new ArrayList<>());
   private final AtomicLong roundsFinished = new AtomicLong();
 
+  /**
+   * How the rounds of the window ended: ProbesRunning's reason (and why an agent did not answer).
+   */
+  private final Map<String, Long> roundOutcomes = new ConcurrentHashMap<>();
+
   @Test
   void operatorAtScale(LocalCluster cluster) throws Exception {
+    if (mode == ProbeMode.Auto) {
+      throw new IllegalArgumentException("BENCH_PROBE_MODE is Pod or Agent");
+    }
     List<Integer> sizes =
         Arrays.stream(env("BENCH_SIZES", "100,1000,5000").split(","))
             .map(String::strip)
@@ -91,28 +120,16 @@ class OperatorScaleBench {
           "no audit log: start the cluster with SMTP_REACH_AUDIT_USER=" + OPERATOR_USER);
     }
 
-    Path canned = out.resolve("canned-result.json");
-    Files.writeString(canned, cannedReport());
-    ImageMap images =
-        new ImageMap()
-            .with(
-                ImageMap.SMTP_REACH_IMAGE,
-                // One canned line per endpoint of the pod: its arguments are split by "+".
-                List.of(
-                    "sh",
-                    "-c",
-                    "at=$(date -u +%Y-%m-%dT%H:%M:%SZ); { sed \"s/@AT@/$at/\" \"$0\"; for w in"
-                        + " \"$@\"; do if [ \"$w\" = + ]; then sed \"s/@AT@/$at/\" \"$0\"; fi; done; } >"
-                        + " \"$PROCESS_NODE_TERMINATION_MESSAGE_PATH\"",
-                    canned.toString()),
-                List.of());
-    for (String zone : List.of("a", "b", "c")) {
-      cluster.startNode(
-          new ProcessNode.NodeConfig("node-" + zone, "zone-" + zone, "bench", null), images);
-    }
+    String prefix = mode == ProbeMode.Agent ? "scale-agents" : "scale";
     KubernetesClient k = cluster.client();
     Path kubeconfig = OperatorInstall.install(cluster);
-    Supervised operator = new Supervised(kubeconfig, out.resolve("scale-operator.log"));
+    AgentNode agent = mode == ProbeMode.Agent ? AgentNode.start(cluster, REAL_NODE) : null;
+    if (agent == null) {
+      startProcessNodes(cluster, out);
+    }
+    Map<String, String> settings = operatorSettings();
+    Supervised operator =
+        new Supervised(kubeconfig, settings, out.resolve(prefix + "-operator.log"));
     List<String> namespaces = new ArrayList<>();
     for (int i = 0; i < NAMESPACES; i++) {
       namespaces.add(cluster.createNamespace());
@@ -133,7 +150,8 @@ class OperatorScaleBench {
             + "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     StringBuilder detail = new StringBuilder();
     int created = 0;
-    try (operator) {
+    try (operator;
+        agent) {
       for (int size : sizes) {
         Instant start = Instant.now();
         createEndpoints(k, namespaces, created, size);
@@ -148,12 +166,17 @@ class OperatorScaleBench {
                 start, firstStatus.values().stream().max(Instant::compareTo).orElseThrow());
 
         latenciesMillis.clear();
+        roundOutcomes.clear();
         long auditFrom = Files.size(audit);
         long roundsFrom = roundsFinished.get();
         long cpuFrom = operator.cpuTicks();
         int restartsFrom = operator.restarts;
+        double agentCpuFrom = agent == null ? 0 : agent.cpuMs();
         List<Long> rss = new ArrayList<>();
+        List<Long> agentRss = new ArrayList<>();
         List<Long> scrapeMillis = new ArrayList<>();
+        List<String> scrapeFailures = new ArrayList<>();
+        Map<String, Long> families = new TreeMap<>();
         long[] series = {0};
         Instant windowStart = Instant.now();
         Instant windowEnd = windowStart.plus(window);
@@ -168,13 +191,28 @@ class OperatorScaleBench {
                   if (kib > 0) {
                     rss.add(kib);
                   }
+                  long agentKib = agent == null ? 0 : agent.rssKib();
+                  if (agentKib > 0) {
+                    agentRss.add(agentKib);
+                  }
                   // Scraped as the chart's ServiceMonitor does, so its cost is in the figures.
                   if (!Instant.now().isBefore(nextScrape[0]) && operator.process.isAlive()) {
-                    long t0 = System.nanoTime();
-                    String text = operator.process.metrics();
-                    scrapeMillis.add((System.nanoTime() - t0) / 1_000_000);
-                    series[0] = text.lines().filter(l -> l.startsWith("smtp_reach_")).count();
                     nextScrape[0] = nextScrape[0].plus(SCRAPE_INTERVAL);
+                    long t0 = System.nanoTime();
+                    String text;
+                    try {
+                      text = operator.process.metrics();
+                    } catch (RuntimeException e) {
+                      // A failed scrape is a result (an operator out of heap, say), not the end.
+                      scrapeFailures.add(String.valueOf(e.getMessage()));
+                      return !Instant.now().isBefore(windowEnd);
+                    }
+                    scrapeMillis.add((System.nanoTime() - t0) / 1_000_000);
+                    families.clear();
+                    text.lines()
+                        .filter(l -> l.startsWith("smtp_reach_"))
+                        .forEach(l -> families.merge(l.replaceAll("[{ ].*", ""), 1L, Long::sum));
+                    series[0] = families.values().stream().mapToLong(Long::longValue).sum();
                   }
                   return !Instant.now().isBefore(windowEnd);
                 });
@@ -226,6 +264,7 @@ class OperatorScaleBench {
                 series[0],
                 percentile(scrapeMillis, 50));
         report.append(row);
+        int detailFrom = detail.length();
         detail.append(
             String.format(
                 Locale.ROOT, "%n%d endpoints, %.0f s window, %d rounds:%n", size, seconds, rounds));
@@ -238,7 +277,41 @@ class OperatorScaleBench {
                         key,
                         n,
                         rounds == 0 ? Double.NaN : (double) n / rounds)));
-        System.out.print(row);
+        detail.append("  smtp_reach series by family, last scrape: ").append(tally(families));
+        detail.append('\n');
+        if (!scrapeFailures.isEmpty()) {
+          detail
+              .append("  scrapes failed: ")
+              .append(scrapeFailures.size())
+              .append(" (first: ")
+              .append(scrapeFailures.get(0).lines().findFirst().orElse(""))
+              .append(")\n");
+        }
+        detail.append("  rounds ended: ").append(tally(roundOutcomes)).append('\n');
+        detail
+            .append("  port results in status at the window's end: ")
+            .append(tally(portResults(endpoints.getStore().list())))
+            .append('\n');
+        if (operator.restarts > restartsFrom) {
+          detail
+              .append("  operator restarts: ")
+              .append(operator.restarts - restartsFrom)
+              .append('\n');
+        }
+        if (agent != null) {
+          agentRss.sort(Long::compare);
+          detail.append(
+              String.format(
+                  Locale.ROOT,
+                  "  the agent: %.3f cores (its node's pod cgroup), RSS median %.0f MiB, max %.0f"
+                      + " MiB; container restarts so far %d%n",
+                  (agent.cpuMs() - agentCpuFrom) / 1000.0 / seconds,
+                  agentRss.isEmpty() ? Double.NaN : agentRss.get(agentRss.size() / 2) / 1024.0,
+                  agentRss.isEmpty() ? Double.NaN : agentRss.get(agentRss.size() - 1) / 1024.0,
+                  AgentNode.restarts(k)));
+        }
+        // As it goes: a later size that fails leaves this one's figures in the output.
+        System.out.print(row + detail.substring(detailFrom));
       }
     } finally {
       endpoints.close();
@@ -253,15 +326,28 @@ class OperatorScaleBench {
             + Runtime.getRuntime().availableProcessors()
             + " cores; window "
             + window.toMinutes()
-            + " min; canned probe results; "
+            + " min; operator JVM "
+            + operatorJvm()
+            + "; "
+            + (agent == null
+                ? "canned probe results"
+                : "one resident agent on real node "
+                    + REAL_NODE.name()
+                    + ", probing "
+                    + REAL_NODE.address()
+                    + "; operator settings "
+                    + new TreeMap<>(settings))
+            + "; "
             + Instant.now()
             + ")\n";
-    Files.writeString(out.resolve("scale.md"), text);
+    Files.writeString(out.resolve(prefix + ".md"), text);
     System.out.println(text);
   }
 
-  private static void createEndpoints(KubernetesClient k, List<String> namespaces, int from, int to)
+  private void createEndpoints(KubernetesClient k, List<String> namespaces, int from, int to)
       throws InterruptedException {
+    // With the agent: the real node's own address, where nothing listens on the SMTP ports.
+    String host = mode == ProbeMode.Agent ? REAL_NODE.address() : HOST;
     ExecutorService pool = Executors.newFixedThreadPool(4);
     long start = System.nanoTime();
     for (int i = from; i < to; i++) {
@@ -273,8 +359,12 @@ class OperatorScaleBench {
       pool.execute(
           () -> {
             SmtpEndpointSpec spec = new SmtpEndpointSpec();
-            spec.host = HOST;
+            spec.host = host;
             spec.interval = "1m";
+            if (mode == ProbeMode.Agent) {
+              spec.probe = new ProbeSpec();
+              spec.probe.mode = ProbeMode.Agent;
+            }
             SmtpEndpoint ep = new SmtpEndpoint();
             ep.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(ns).build());
             ep.setSpec(spec);
@@ -285,6 +375,49 @@ class OperatorScaleBench {
     if (!pool.awaitTermination(30, TimeUnit.MINUTES)) {
       throw new IllegalStateException("creating endpoints took over 30 minutes");
     }
+  }
+
+  /**
+   * Three process nodes whose probe image writes a canned result (the four default ports
+   * Reachable), stamped with the time, one line per endpoint of the pod.
+   */
+  private static void startProcessNodes(LocalCluster cluster, Path out) throws IOException {
+    Path canned = out.resolve("canned-result.json");
+    Files.writeString(canned, cannedReport());
+    ImageMap images =
+        new ImageMap()
+            .with(
+                ImageMap.SMTP_REACH_IMAGE,
+                // One canned line per endpoint of the pod: its arguments are split by "+".
+                List.of(
+                    "sh",
+                    "-c",
+                    "at=$(date -u +%Y-%m-%dT%H:%M:%SZ); { sed \"s/@AT@/$at/\" \"$0\"; for w in"
+                        + " \"$@\"; do if [ \"$w\" = + ]; then sed \"s/@AT@/$at/\" \"$0\"; fi; done; } >"
+                        + " \"$PROCESS_NODE_TERMINATION_MESSAGE_PATH\"",
+                    canned.toString()),
+                List.of());
+    for (String zone : List.of("a", "b", "c")) {
+      cluster.startNode(
+          new ProcessNode.NodeConfig("node-" + zone, "zone-" + zone, "bench", null), images);
+    }
+  }
+
+  /**
+   * The operator's settings beyond its defaults: with the agent, agents on (OperatorProcess turns
+   * them off for process nodes) with the image the real node has, and any {@code
+   * SMTP_REACH_AGENTS_*} of this process's environment, named so that the report shows them.
+   */
+  private Map<String, String> operatorSettings() {
+    Map<String, String> settings = new TreeMap<>();
+    if (mode == ProbeMode.Agent) {
+      System.getenv().entrySet().stream()
+          .filter(e -> e.getKey().startsWith("SMTP_REACH_AGENTS_"))
+          .forEach(e -> settings.put(e.getKey(), e.getValue()));
+      settings.put("SMTP_REACH_AGENTS_ENABLED", "true");
+      settings.put("SMTP_REACH_PROBE_IMAGE", IMAGE);
+    }
+    return settings;
   }
 
   /** A report of the four default ports all reachable; the command stamps the time. */
@@ -304,26 +437,24 @@ class OperatorScaleBench {
    */
   private static final class Supervised implements AutoCloseable {
     private final Path kubeconfig;
+    private final Map<String, String> settings;
     private final Path log;
     private OperatorProcess process;
     private long ticksOfEarlier;
     private long lastTicks;
     private int restarts;
 
-    Supervised(Path kubeconfig, Path log) {
+    Supervised(Path kubeconfig, Map<String, String> settings, Path log) {
       this.kubeconfig = kubeconfig;
+      this.settings = settings;
       this.log = log;
       this.process = start();
     }
 
     private OperatorProcess start() {
-      // The chart's container: a 512 MiB limit, of which the launcher gives the heap 60%, and
+      // The chart's container: a 512 MiB limit, of which the launcher gives the heap 40%, and
       // fewer than two CPUs, where the JVM picks the serial collector.
-      return OperatorProcess.start(
-          kubeconfig,
-          Map.of(),
-          log,
-          List.of(env("BENCH_OPERATOR_JVM", "-Xmx205m -XX:+UseSerialGC").split(" ")));
+      return OperatorProcess.start(kubeconfig, settings, log, List.of(operatorJvm().split(" ")));
     }
 
     /** Restarts the operator if it exited; always true (for Awaitility conditions). */
@@ -368,7 +499,12 @@ class OperatorScaleBench {
       var is = after.getStatus() == null ? null : after.getStatus().round;
       if (was != null && (is == null || !is.id.equals(was.id))) {
         roundsFinished.incrementAndGet();
-        Instant done = podDone.remove(key + "/" + was.id);
+        roundOutcomes.merge(outcome(after), 1L, Long::sum);
+        // An agent round leaves nothing to watch between its start and its result.
+        Instant done =
+            mode == ProbeMode.Agent
+                ? Instant.parse(was.startedAt)
+                : podDone.remove(key + "/" + was.id);
         if (done != null) {
           latenciesMillis.add(Duration.between(done, now).toMillis());
         }
@@ -398,6 +534,61 @@ class OperatorScaleBench {
 
     @Override
     public void onDelete(Pod pod, boolean unknown) {}
+  }
+
+  private static final Pattern AGENT_FAILURE = Pattern.compile("did not answer: ([A-Z_]+)");
+
+  /**
+   * How an endpoint's last round ended: its ProbesRunning reason; for AgentUnavailable, also why
+   * (the agent's failure kind, or no ready agent).
+   */
+  private static String outcome(SmtpEndpoint ep) {
+    return ep.getStatus().conditions.stream()
+        .filter(c -> ConditionTypes.PROBES_RUNNING.equals(c.getType()))
+        .findFirst()
+        .map(
+            c -> {
+              if (!"AgentUnavailable".equals(c.getReason())) {
+                return c.getReason();
+              }
+              String message = String.valueOf(c.getMessage());
+              Matcher m = AGENT_FAILURE.matcher(message);
+              return c.getReason()
+                  + " ("
+                  + (m.find()
+                      ? m.group(1)
+                      : message.contains("no ready probe agent") ? "no ready agent" : "other")
+                  + ")";
+            })
+        .orElse("none");
+  }
+
+  /** Each port's entry per source in these statuses, by what probed it, state and reason. */
+  private static Map<String, Long> portResults(List<SmtpEndpoint> endpoints) {
+    Map<String, Long> counts = new TreeMap<>();
+    for (SmtpEndpoint ep : endpoints) {
+      if (ep.getStatus() == null) {
+        continue;
+      }
+      for (PortStatus port : ep.getStatus().ports) {
+        for (SourceStatus source : port.sources) {
+          counts.merge(
+              port.port + " via " + source.via + " " + source.state + "/" + source.reason,
+              1L,
+              Long::sum);
+        }
+      }
+    }
+    return counts;
+  }
+
+  private static String tally(Map<String, Long> counts) {
+    return counts.isEmpty()
+        ? "none"
+        : new TreeMap<>(counts)
+            .entrySet().stream()
+                .map(e -> e.getKey() + " " + e.getValue())
+                .collect(Collectors.joining(", "));
   }
 
   private static String key(SmtpEndpoint ep) {
@@ -456,6 +647,11 @@ class OperatorScaleBench {
 
   private static long percentile(List<Long> sorted, int p) {
     return sorted.isEmpty() ? -1 : sorted.get(Math.min(sorted.size() - 1, sorted.size() * p / 100));
+  }
+
+  /** The operator's JVM options: the chart's heap and collector unless BENCH_OPERATOR_JVM says. */
+  private static String operatorJvm() {
+    return env("BENCH_OPERATOR_JVM", "-Xmx205m -XX:+UseSerialGC");
   }
 
   private static String env(String name, String fallback) {
