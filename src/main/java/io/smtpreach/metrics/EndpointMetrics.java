@@ -1,7 +1,6 @@
 package io.smtpreach.metrics;
 
 import io.fabric8.kubernetes.api.model.Condition;
-import io.prometheus.client.Collector;
 import io.smtpreach.api.EgressStatus;
 import io.smtpreach.api.PortStatus;
 import io.smtpreach.api.SmtpEndpoint;
@@ -11,14 +10,20 @@ import io.smtpreach.probe.PortState;
 import io.smtpreach.status.ConditionTypes;
 import io.smtpreach.status.Conditions;
 import io.smtpreach.status.StatusAggregator.RoundOutcome;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.io.Writer;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.EnumMap;
+import java.util.Collections;
+import java.util.EnumSet;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.function.BiPredicate;
@@ -29,12 +34,13 @@ import java.util.stream.Stream;
 /**
  * The Prometheus series of every endpoint, rendered at scrape time from the endpoints' statuses in
  * the operator's informer cache: they survive an operator restart, go with their endpoint, and cost
- * no memory between scrapes (a meter per series was 170 MB at 5,000 endpoints, docs/benchmarks.md).
- * Labels are bounded: names, ports, modes, sources, and closed sets (family, state, reason, phase);
- * never messages, and addresses only in {@code smtp_reach_egress_info}, one series per source. Only
- * the round counters are kept here, as they are not in the status.
+ * no memory between scrapes (a meter per series was 170 MB at 5,000 endpoints, docs/benchmarks.md),
+ * and a scrape writes them out as it renders them ({@link MetricsRoute}). Labels are bounded:
+ * names, ports, modes, sources, and closed sets (family, state, reason, phase); never messages, and
+ * addresses only in {@code smtp_reach_egress_info}, one series per source. Only the round counters
+ * are kept here, as they are not in the status.
  */
-public final class EndpointMetrics extends Collector {
+public final class EndpointMetrics {
   public static final String PORT_UP = "smtp_reach_port_up";
   public static final String PORT_STATE = "smtp_reach_port_state";
   public static final String PORT_REASON = "smtp_reach_port_reason";
@@ -48,7 +54,12 @@ public final class EndpointMetrics extends Collector {
   public static final String LAST_SUCCESS = "smtp_reach_last_successful_round_timestamp_seconds";
   public static final String INTERVAL = "smtp_reach_probe_interval_seconds";
   public static final String ROUNDS = "smtp_reach_probe_rounds";
+  private static final String ROUNDS_TOTAL = ROUNDS + "_total";
+  private static final String ROUNDS_HELP =
+      "Rounds by outcome: Succeeded, Partial (some sources did not run), Failed";
   public static final String STATUS_UNREADABLE = "smtp_reach_status_unreadable";
+  private static final String UNREADABLE_HELP =
+      "1 for an endpoint whose status this operator cannot read: its other series are left out";
   public static final String EGRESS_INFO = "smtp_reach_egress_info";
   public static final String EGRESS_LISTED = "smtp_reach_egress_listed";
   public static final String EGRESS_LIST_ERROR = "smtp_reach_egress_list_error";
@@ -76,6 +87,7 @@ public final class EndpointMetrics extends Collector {
       List.of("namespace", "endpoint", "source", "list");
   private static final List<String> ROUND_LABELS = List.of("namespace", "endpoint", "outcome");
   private static final RoundOutcome[] OUTCOMES = RoundOutcome.values();
+  private static final PortState[] NO_STATES = {};
 
   /** A family's name, type and help, in the order they are exposed. */
   private enum Family {
@@ -120,6 +132,41 @@ public final class EndpointMetrics extends Collector {
     }
   }
 
+  private static final Set<Family> SOURCE_FAMILIES =
+      EnumSet.of(
+          Family.PORT_UP,
+          Family.PORT_STATE,
+          Family.PORT_REASON,
+          Family.PORT_AS_EXPECTED,
+          Family.PHASE_SECONDS,
+          Family.CERT_NOT_AFTER,
+          Family.TLS_INFO);
+  private static final Set<Family> EGRESS_FAMILIES =
+      EnumSet.of(Family.EGRESS_INFO, Family.EGRESS_LISTED, Family.EGRESS_LIST_ERROR);
+
+  /** Where a rendered sample goes. */
+  private interface Samples {
+    void add(Family family, List<String> names, List<String> values, double value);
+
+    /** False for a family whose samples would be dropped: rendering them is skipped. */
+    default boolean wants(Family family) {
+      return true;
+    }
+  }
+
+  /** A scrape renders every endpoint once per family, and writes only that family. */
+  private record OneFamily(Family family, TextExposition text) implements Samples {
+    @Override
+    public void add(Family f, List<String> names, List<String> values, double value) {
+      text.sample(f.metric, names, values, value);
+    }
+
+    @Override
+    public boolean wants(Family f) {
+      return f == family;
+    }
+  }
+
   private volatile Supplier<Stream<SmtpEndpoint>> endpoints = Stream::empty;
   private volatile Function<SmtpEndpoint, Optional<Duration>> interval = e -> Optional.empty();
 
@@ -156,74 +203,78 @@ public final class EndpointMetrics extends Collector {
             });
   }
 
-  @Override
-  public List<MetricFamilySamples> collect() {
-    Map<Family, List<MetricFamilySamples.Sample>> gauges = new EnumMap<>(Family.class);
-    for (Family f : Family.values()) {
-      gauges.put(f, new ArrayList<>());
+  /**
+   * Writes every endpoint's series in the Prometheus text format (0.0.4) as they are rendered,
+   * family by family, so that a scrape holds one endpoint's samples at a time, not the whole
+   * exposition: at 5,000 endpoints that is about 50 MB, and rendering it whole ran the operator out
+   * of heap.
+   */
+  public void writeTo(Writer out) throws IOException {
+    List<SmtpEndpoint> snapshot = endpoints.get().toList();
+    // Rendered once first: a status this version cannot read (written by hand, or by another
+    // version) costs its own series, not the scrape.
+    Set<SmtpEndpoint> unreadable = Collections.newSetFromMap(new IdentityHashMap<>());
+    for (SmtpEndpoint e : snapshot) {
+      try {
+        render(e, (family, names, values, value) -> {});
+      } catch (RuntimeException malformed) {
+        unreadable.add(e);
+      }
     }
-    List<MetricFamilySamples.Sample> counted = new ArrayList<>();
-    List<MetricFamilySamples.Sample> unreadable = new ArrayList<>();
-    endpoints
-        .get()
-        .forEach(
-            e -> {
-              String namespace = e.getMetadata().getNamespace();
-              String name = e.getMetadata().getName();
-              List<String> labels = List.of(namespace, name);
-              // Rendered apart first: a status this version cannot read (written by hand, or by
-              // another version) costs its own series, not the scrape.
-              Map<Family, List<MetricFamilySamples.Sample>> own = new EnumMap<>(Family.class);
-              for (Family f : Family.values()) {
-                own.put(f, new ArrayList<>());
-              }
-              try {
-                interval
-                    .apply(e)
-                    .ifPresent(i -> add(own, Family.INTERVAL, ENDPOINT, labels, i.toSeconds()));
-                if (e.getStatus() != null) {
-                  render(own, labels, e.getStatus());
-                }
-                own.forEach((f, samples) -> gauges.get(f).addAll(samples));
-              } catch (RuntimeException malformed) {
-                unreadable.add(
-                    new MetricFamilySamples.Sample(STATUS_UNREADABLE, ENDPOINT, labels, 1));
-              }
-              AtomicLongArray counts = rounds.get(namespace + "/" + name);
-              for (int o = 0; counts != null && o < OUTCOMES.length; o++) {
-                if (counts.get(o) > 0) {
-                  counted.add(
-                      new MetricFamilySamples.Sample(
-                          ROUNDS + "_total",
-                          ROUND_LABELS,
-                          List.of(namespace, name, OUTCOMES[o].name()),
-                          counts.get(o)));
-                }
-              }
-            });
-    List<MetricFamilySamples> families = new ArrayList<>();
-    gauges.forEach(
-        (f, samples) ->
-            families.add(new MetricFamilySamples(f.metric, Type.GAUGE, f.help, samples)));
-    families.add(
-        new MetricFamilySamples(
-            ROUNDS,
-            Type.COUNTER,
-            "Rounds by outcome: Succeeded, Partial (some sources did not run), Failed",
-            counted));
-    families.add(
-        new MetricFamilySamples(
-            STATUS_UNREADABLE,
-            Type.GAUGE,
-            "1 for an endpoint whose status this operator cannot read: its other series are left out",
-            unreadable));
-    return families;
+    TextExposition text = new TextExposition(out);
+    try {
+      for (Family f : Family.values()) {
+        text.family(f.metric, "gauge", f.help);
+        OneFamily only = new OneFamily(f, text);
+        for (SmtpEndpoint e : snapshot) {
+          if (!unreadable.contains(e)) {
+            render(e, only);
+          }
+        }
+      }
+      text.family(ROUNDS_TOTAL, "counter", ROUNDS_HELP);
+      for (SmtpEndpoint e : snapshot) {
+        writeRounds(text, e.getMetadata().getNamespace(), e.getMetadata().getName());
+      }
+      text.family(STATUS_UNREADABLE, "gauge", UNREADABLE_HELP);
+      for (SmtpEndpoint e : snapshot) {
+        if (unreadable.contains(e)) {
+          text.sample(STATUS_UNREADABLE, ENDPOINT, labels(e), 1);
+        }
+      }
+    } catch (UncheckedIOException failedWrite) {
+      throw failedWrite.getCause();
+    }
   }
 
-  private static void render(
-      Map<Family, List<MetricFamilySamples.Sample>> gauges,
-      List<String> endpoint,
-      SmtpEndpointStatus status) {
+  private void writeRounds(TextExposition text, String namespace, String name) {
+    AtomicLongArray counts = rounds.get(namespace + "/" + name);
+    for (int o = 0; counts != null && o < OUTCOMES.length; o++) {
+      if (counts.get(o) > 0) {
+        text.sample(
+            ROUNDS_TOTAL,
+            ROUND_LABELS,
+            List.of(namespace, name, OUTCOMES[o].name()),
+            counts.get(o));
+      }
+    }
+  }
+
+  private void render(SmtpEndpoint e, Samples out) {
+    List<String> labels = labels(e);
+    if (out.wants(Family.INTERVAL)) {
+      interval.apply(e).ifPresent(i -> add(out, Family.INTERVAL, ENDPOINT, labels, i.toSeconds()));
+    }
+    if (e.getStatus() != null) {
+      render(out, labels, e.getStatus());
+    }
+  }
+
+  private static List<String> labels(SmtpEndpoint e) {
+    return List.of(e.getMetadata().getNamespace(), e.getMetadata().getName());
+  }
+
+  private static void render(Samples gauges, List<String> endpoint, SmtpEndpointStatus status) {
     condition(gauges, Family.READY, endpoint, status, ConditionTypes.READY);
     condition(
         gauges,
@@ -232,7 +283,7 @@ public final class EndpointMetrics extends Collector {
         status,
         ConditionTypes.SECURE_SUBMISSION_AVAILABLE);
     condition(gauges, Family.PROBES_RUNNING, endpoint, status, ConditionTypes.PROBES_RUNNING);
-    if (status.lastSuccessfulProbeTime != null) {
+    if (gauges.wants(Family.LAST_SUCCESS) && status.lastSuccessfulProbeTime != null) {
       add(
           gauges,
           Family.LAST_SUCCESS,
@@ -242,6 +293,9 @@ public final class EndpointMetrics extends Collector {
     }
     for (EgressStatus e : status.egress == null ? List.<EgressStatus>of() : status.egress) {
       egress(gauges, endpoint, e);
+    }
+    if (SOURCE_FAMILIES.stream().noneMatch(gauges::wants)) {
+      return;
     }
     for (PortStatus p : status.ports) {
       for (SourceStatus s : p.sources) {
@@ -259,7 +313,7 @@ public final class EndpointMetrics extends Collector {
             SOURCE,
             series,
             bit(PortState.REACHABLE.displayName().equals(s.state)));
-        for (PortState state : PortState.values()) {
+        for (PortState state : gauges.wants(Family.PORT_STATE) ? PortState.values() : NO_STATES) {
           add(
               gauges,
               Family.PORT_STATE,
@@ -267,14 +321,18 @@ public final class EndpointMetrics extends Collector {
               with(series, state.displayName()),
               bit(state.displayName().equals(s.state)));
         }
-        add(gauges, Family.PORT_REASON, SOURCE_REASON, with(series, s.reason), 1);
-        add(
-            gauges,
-            Family.PORT_AS_EXPECTED,
-            SOURCE_EXPECT,
-            with(series, p.expect),
-            bit(Boolean.TRUE.equals(s.asExpected)));
-        if (s.timings != null) {
+        if (gauges.wants(Family.PORT_REASON)) {
+          add(gauges, Family.PORT_REASON, SOURCE_REASON, with(series, s.reason), 1);
+        }
+        if (gauges.wants(Family.PORT_AS_EXPECTED)) {
+          add(
+              gauges,
+              Family.PORT_AS_EXPECTED,
+              SOURCE_EXPECT,
+              with(series, p.expect),
+              bit(Boolean.TRUE.equals(s.asExpected)));
+        }
+        if (gauges.wants(Family.PHASE_SECONDS) && s.timings != null) {
           PortStatus.Timings t = s.timings;
           phase(gauges, series, "dns", t.dns);
           phase(gauges, series, "connect", t.connect);
@@ -284,10 +342,15 @@ public final class EndpointMetrics extends Collector {
           phase(gauges, series, "tls_handshake", t.tls);
           phase(gauges, series, "total", t.total);
         }
-        if (s.tlsFacts != null && s.tlsFacts.notAfter != null) {
+        if (gauges.wants(Family.CERT_NOT_AFTER)
+            && s.tlsFacts != null
+            && s.tlsFacts.notAfter != null) {
           add(gauges, Family.CERT_NOT_AFTER, SOURCE, series, epochSeconds(s.tlsFacts.notAfter));
         }
-        if (s.tlsFacts != null && s.tlsFacts.version != null && s.tlsFacts.cipher != null) {
+        if (gauges.wants(Family.TLS_INFO)
+            && s.tlsFacts != null
+            && s.tlsFacts.version != null
+            && s.tlsFacts.cipher != null) {
           add(
               gauges,
               Family.TLS_INFO,
@@ -299,9 +362,10 @@ public final class EndpointMetrics extends Collector {
     }
   }
 
-  private static void egress(
-      Map<Family, List<MetricFamilySamples.Sample>> gauges, List<String> endpoint, EgressStatus e) {
-    if (e.address == null || e.source == null) {
+  private static void egress(Samples gauges, List<String> endpoint, EgressStatus e) {
+    if (EGRESS_FAMILIES.stream().noneMatch(gauges::wants)
+        || e.address == null
+        || e.source == null) {
       return;
     }
     add(
@@ -327,11 +391,7 @@ public final class EndpointMetrics extends Collector {
     }
   }
 
-  private static void phase(
-      Map<Family, List<MetricFamilySamples.Sample>> gauges,
-      List<String> series,
-      String phase,
-      Long millis) {
+  private static void phase(Samples gauges, List<String> series, String phase, Long millis) {
     if (millis != null) {
       add(gauges, Family.PHASE_SECONDS, SOURCE_PHASE, with(series, phase), millis / 1000.0);
     }
@@ -339,24 +399,25 @@ public final class EndpointMetrics extends Collector {
 
   /** 1 for True, 0 for False, no series while Unknown (nothing probed, or nothing to say). */
   private static void condition(
-      Map<Family, List<MetricFamilySamples.Sample>> gauges,
+      Samples gauges,
       Family family,
       List<String> endpoint,
       SmtpEndpointStatus status,
       String type) {
+    if (!gauges.wants(family)) {
+      return;
+    }
     Optional<Condition> c =
         Conditions.find(status.conditions, type).filter(x -> !"Unknown".equals(x.getStatus()));
     c.ifPresent(x -> add(gauges, family, ENDPOINT, endpoint, bit("True".equals(x.getStatus()))));
   }
 
   private static void add(
-      Map<Family, List<MetricFamilySamples.Sample>> gauges,
-      Family family,
-      List<String> names,
-      List<String> values,
-      double value) {
-    values.forEach(v -> Objects.requireNonNull(v, "a label value is missing"));
-    gauges.get(family).add(new MetricFamilySamples.Sample(family.metric, names, values, value));
+      Samples gauges, Family family, List<String> names, List<String> values, double value) {
+    if (gauges.wants(family)) {
+      values.forEach(v -> Objects.requireNonNull(v, "a label value is missing"));
+      gauges.add(family, names, values, value);
+    }
   }
 
   private static List<String> with(List<String> list, String last) {

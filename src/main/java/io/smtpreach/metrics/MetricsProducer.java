@@ -9,16 +9,19 @@ import jakarta.enterprise.inject.Produces;
 import jakarta.inject.Singleton;
 
 /**
- * Puts {@link EndpointMetrics}, {@link BuildInfo} and JOSDK's meters on the application's
+ * Makes {@link EndpointMetrics}, and puts {@link BuildInfo} and JOSDK's meters on the application's
  * Prometheus registry.
  */
 public class MetricsProducer {
-  /** Registered with the Prometheus registry itself: its series are rendered at scrape time. */
+  /**
+   * Not registered with the registry: {@link MetricsRoute} streams its series after the registry's,
+   * as they are rendered at scrape time.
+   */
   @Produces
   @Singleton
   EndpointMetrics endpointMetrics(PrometheusMeterRegistry registry) {
     new BuildInfo(VersionProvider.version()).register(registry.getPrometheusRegistry());
-    return new EndpointMetrics().register(registry.getPrometheusRegistry());
+    return new EndpointMetrics();
   }
 
   /**

@@ -3,14 +3,12 @@ package io.smtpreach.metrics;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
-import io.prometheus.client.Collector.MetricFamilySamples.Sample;
-import io.prometheus.client.CollectorRegistry;
 import io.smtpreach.api.EgressStatus;
 import io.smtpreach.api.SmtpEndpoint;
 import io.smtpreach.api.SmtpEndpointSpec;
 import io.smtpreach.api.SmtpEndpointStatus;
+import io.smtpreach.metrics.Exposition.Sample;
 import java.time.Duration;
-import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -20,8 +18,7 @@ import org.junit.jupiter.api.Test;
 
 /** The egress series follow status.egress at scrape time: one info series, one per list. */
 class EgressMetricsTest {
-  private final CollectorRegistry registry = new CollectorRegistry();
-  private final EndpointMetrics metrics = new EndpointMetrics().register(registry);
+  private final EndpointMetrics metrics = new EndpointMetrics();
   private final Map<String, SmtpEndpoint> cache = new ConcurrentHashMap<>();
 
   @BeforeEach
@@ -102,9 +99,7 @@ class EgressMetricsTest {
   }
 
   private List<Sample> samples() {
-    return Collections.list(registry.metricFamilySamples()).stream()
-        .flatMap(f -> f.samples.stream())
-        .toList();
+    return Exposition.of(metrics).samples();
   }
 
   private List<Sample> samples(String name) {

@@ -3,12 +3,12 @@ package io.smtpreach.metrics;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
-import io.prometheus.client.Collector.MetricFamilySamples.Sample;
-import io.prometheus.client.CollectorRegistry;
-import io.prometheus.client.exporter.common.TextFormat;
+import io.micrometer.prometheus.PrometheusConfig;
+import io.micrometer.prometheus.PrometheusMeterRegistry;
 import io.smtpreach.api.PortStatus;
 import io.smtpreach.api.SmtpEndpoint;
 import io.smtpreach.api.SourceStatus;
+import io.smtpreach.metrics.Exposition.Sample;
 import io.smtpreach.probe.IpFamily;
 import io.smtpreach.probe.ProbeReport;
 import io.smtpreach.probe.ProbeResult;
@@ -20,11 +20,11 @@ import io.smtpreach.status.StatusAggregator;
 import java.io.StringWriter;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -33,8 +33,7 @@ import org.junit.jupiter.api.Test;
  */
 class EndpointMetricsTest {
   private static final ProbeTarget P587 = new ProbeTarget(587, TlsMode.STARTTLS);
-  private final CollectorRegistry registry = new CollectorRegistry();
-  private final EndpointMetrics metrics = new EndpointMetrics().register(registry);
+  private final EndpointMetrics metrics = new EndpointMetrics();
 
   /** Stands in for the informer cache: name to endpoint. */
   private final Map<String, SmtpEndpoint> cache = new ConcurrentHashMap<>();
@@ -94,13 +93,11 @@ class EndpointMetricsTest {
     withTls(single.getStatus().ports.get(0).sources.get(0), "TLSv1.2", "TLS_X");
     cache.put("single", single);
 
-    for (var family : Collections.list(registry.metricFamilySamples())) {
-      if (!family.samples.isEmpty()) {
-        assertThat(family.samples)
-            .as(family.name)
-            .extracting(s -> s.labelNames)
-            .containsOnly(family.samples.get(0).labelNames);
-      }
+    for (var family : samples().stream().collect(Collectors.groupingBy(s -> s.name)).values()) {
+      assertThat(family)
+          .as(family.get(0).name)
+          .extracting(s -> s.labelNames)
+          .containsOnly(family.get(0).labelNames);
     }
   }
 
@@ -157,14 +154,17 @@ class EndpointMetricsTest {
   }
 
   @Test
-  void theBuildIsAnInfoSeries() {
-    new BuildInfo("0.1.0").register(registry);
+  void theRouteWritesTheRegistrysMetersAndTheBuildThenEveryEndpointsSeries() throws Exception {
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    new BuildInfo("0.1.0").register(registry.getPrometheusRegistry());
+    put("mail", Reason.OK);
+    StringWriter text = new StringWriter();
 
-    assertThat(samples(BuildInfo.NAME))
-        .singleElement()
-        .satisfies(s -> assertThat(s.labelNames).containsExactly("version"))
-        .satisfies(s -> assertThat(s.labelValues).containsExactly("0.1.0"))
-        .satisfies(s -> assertThat(s.value).isEqualTo(1.0));
+    new MetricsRoute(registry, metrics).writeTo(text);
+
+    assertThat(text.toString())
+        .contains("\n" + BuildInfo.NAME + "{version=\"0.1.0\",} 1.0\n")
+        .contains("\n" + EndpointMetrics.PORT_UP + "{namespace=\"team\",endpoint=\"mail\",");
   }
 
   @Test
@@ -177,12 +177,12 @@ class EndpointMetricsTest {
         .singleElement()
         .satisfies(s -> assertThat(s.labelValues).endsWith("Ok"));
     assertThat(gauge(EndpointMetrics.PORT_UP, "source", "zone-b")).isEqualTo(1.0);
-    assertThat(
-            registry.getSampleValue(
-                "smtp_reach_probe_rounds_total",
-                new String[] {"namespace", "endpoint", "outcome"},
-                new String[] {"team", "mail", "Succeeded"}))
-        .isEqualTo(1.0);
+    assertThat(samples("smtp_reach_probe_rounds_total"))
+        .singleElement()
+        .satisfies(
+            s -> assertThat(s.labelNames).containsExactly("namespace", "endpoint", "outcome"))
+        .satisfies(s -> assertThat(s.labelValues).containsExactly("team", "mail", "Succeeded"))
+        .satisfies(s -> assertThat(s.value).isEqualTo(1.0));
     put("other", Reason.OK);
 
     cache.remove("mail");
@@ -217,7 +217,7 @@ class EndpointMetricsTest {
   }
 
   @Test
-  void oneMalformedStatusCostsOnlyItsOwnSeriesAndSaysSo() throws Exception {
+  void oneMalformedStatusCostsOnlyItsOwnSeriesAndSaysSo() {
     put("good", Reason.OK);
     SmtpEndpoint bad = endpoint("bad", Reason.OK);
     bad.getStatus().lastSuccessfulProbeTime = "yesterday";
@@ -226,9 +226,6 @@ class EndpointMetricsTest {
     SmtpEndpoint noSources = endpoint("no-sources", Reason.OK);
     noSources.getStatus().ports.get(0).sources = null;
     cache.put("no-sources", noSources);
-    StringWriter text = new StringWriter();
-
-    TextFormat.write004(text, registry.metricFamilySamples());
 
     assertThat(gauge(EndpointMetrics.PORT_UP, "endpoint", "good")).isEqualTo(1.0);
     assertThat(samples(EndpointMetrics.PORT_UP))
@@ -243,17 +240,14 @@ class EndpointMetricsTest {
   void theExpositionHasOneHelpAndTypeLinePerFamily() throws Exception {
     put("mail", Reason.OK);
     metrics.roundFinished("team", "mail", StatusAggregator.RoundOutcome.Succeeded);
-    StringWriter text = new StringWriter();
+    String text = Exposition.of(metrics).text();
 
-    TextFormat.write004(text, registry.metricFamilySamples());
-
-    assertThat(text.toString())
+    assertThat(text)
         .contains("# TYPE smtp_reach_port_up gauge\n")
         .contains("# TYPE smtp_reach_probe_rounds_total counter\n")
         .contains(
             "smtp_reach_probe_rounds_total{namespace=\"team\",endpoint=\"mail\",outcome=\"Succeeded\",} 1.0");
-    assertThat(text.toString().lines().filter(l -> l.startsWith("# TYPE smtp_reach_port_up ")))
-        .hasSize(1);
+    assertThat(text.lines().filter(l -> l.startsWith("# TYPE smtp_reach_port_up "))).hasSize(1);
   }
 
   private static PortStatus.TlsFacts withTls(SourceStatus s, String version, String cipher) {
@@ -320,9 +314,7 @@ class EndpointMetricsTest {
   }
 
   private List<Sample> samples() {
-    return Collections.list(registry.metricFamilySamples()).stream()
-        .flatMap(f -> f.samples.stream())
-        .toList();
+    return Exposition.of(metrics).samples();
   }
 
   private List<Sample> samples(String name) {
