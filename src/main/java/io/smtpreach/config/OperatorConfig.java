@@ -49,10 +49,11 @@ public interface OperatorConfig {
   int maxConcurrentProbePods();
 
   /**
-   * Endpoints one probe pod probes at most (1 to 8). Endpoints in a namespace whose pods would be
-   * alike share one; 1 gives each endpoint its own pod.
+   * Endpoints one probe pod probes at most (1 to 16). Endpoints in a namespace whose pods would be
+   * alike share one; 1 gives each endpoint its own pod. Up to 12 four-port endpoints, the pod's
+   * result keeps all the status shows; beyond, certificate subjects and then phase timings go.
    */
-  @WithDefault("8")
+  @WithDefault("12")
   int probeBatchSize();
 
   /** How long a round waits for others to share its pod: the most a round starts late. */

@@ -19,12 +19,15 @@ import io.smtpreach.cluster.ProcessNode;
 import io.smtpreach.cluster.RealNode;
 import io.smtpreach.cluster.WithLocalCluster;
 import io.smtpreach.peers.ProjectPaths;
+import io.smtpreach.probe.CertificateFacts;
 import io.smtpreach.probe.IpFamily;
+import io.smtpreach.probe.Phase;
 import io.smtpreach.probe.ProbeReport;
 import io.smtpreach.probe.ProbeResult;
 import io.smtpreach.probe.ProbeTarget;
 import io.smtpreach.probe.Reason;
 import io.smtpreach.probe.ReportCodec;
+import io.smtpreach.probe.TlsFacts;
 import io.smtpreach.reconciler.ProbePodFactory;
 import io.smtpreach.reconciler.ProbePodReader;
 import io.smtpreach.status.ConditionTypes;
@@ -379,7 +382,7 @@ class OperatorScaleBench {
 
   /**
    * Three process nodes whose probe image writes a canned result (the four default ports
-   * Reachable), stamped with the time, one line per endpoint of the pod.
+   * Reachable), stamped with the time, one line per endpoint of the pod, compressed.
    */
   private static void startProcessNodes(LocalCluster cluster, Path out) throws IOException {
     Path canned = out.resolve("canned-result.json");
@@ -388,12 +391,14 @@ class OperatorScaleBench {
         new ImageMap()
             .with(
                 ImageMap.SMTP_REACH_IMAGE,
-                // One canned line per endpoint of the pod: its arguments are split by "+".
+                // One canned line per endpoint of the pod (its arguments are split by "+"),
+                // compressed as BatchCodec does, so that a full pod's fit in 4096 bytes.
                 List.of(
                     "sh",
                     "-c",
                     "at=$(date -u +%Y-%m-%dT%H:%M:%SZ); { sed \"s/@AT@/$at/\" \"$0\"; for w in"
-                        + " \"$@\"; do if [ \"$w\" = + ]; then sed \"s/@AT@/$at/\" \"$0\"; fi; done; } >"
+                        + " \"$@\"; do if [ \"$w\" = + ]; then sed \"s/@AT@/$at/\" \"$0\"; fi; done; }"
+                        + " | gzip -9c | base64 -w0 | { printf z:; cat; } >"
                         + " \"$PROCESS_NODE_TERMINATION_MESSAGE_PATH\"",
                     canned.toString()),
                 List.of());
@@ -420,11 +425,31 @@ class OperatorScaleBench {
     return settings;
   }
 
-  /** A report of the four default ports all reachable; the command stamps the time. */
+  /**
+   * A report of the four default ports all reachable over TLS, with the phase timings and TLS facts
+   * a real probe gives, so that the pods' rows count as many series as real results do; the command
+   * stamps the time.
+   */
   private static String cannedReport() {
     List<ProbeResult> results = new ArrayList<>();
+    CertificateFacts certificate =
+        new CertificateFacts(
+            "CN=" + HOST,
+            "CN=smtp-reach bench CA",
+            List.of(HOST),
+            Instant.parse("2026-01-01T00:00:00Z"),
+            Instant.parse("2027-01-01T00:00:00Z"));
     for (ProbeTarget t : ProbeTarget.DEFAULTS) {
-      results.add(ProbeResult.builder(HOST, t, IpFamily.ANY).build(Reason.OK, "canned"));
+      ProbeResult.Builder b =
+          ProbeResult.builder(HOST, t, IpFamily.ANY)
+              .negotiated(t.mode())
+              .tls(new TlsFacts("TLSv1.3", "TLS_AES_256_GCM_SHA384", certificate));
+      for (Phase phase : Phase.values()) {
+        if (phase != Phase.AUTH) {
+          b.timing(phase, Duration.ofMillis(3));
+        }
+      }
+      results.add(b.build(Reason.OK, "canned"));
     }
     return ReportCodec.encode(new ProbeReport(HOST, false, Instant.EPOCH, results))
             .replace(Instant.EPOCH.toString(), "@AT@")

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -80,6 +81,102 @@ class BatchCodecTest {
     assertThat(decoded.get(1).report()).isNull();
     assertThat(decoded.get(1).error()).isEqualTo("unknown option: '--bogus'");
     assertThat(decoded.get(2).report()).isEqualTo(fourPorts("x"));
+  }
+
+  /**
+   * Twelve endpoints of different servers (smtp-reach.probe-batch-size's default): greetings and
+   * capabilities may go, never what the status and metrics show of a port.
+   */
+  @Test
+  void twelveDifferentServersKeepEverythingTheStatusShows() throws Exception {
+    Random random = new Random(12);
+    List<BatchCodec.Entry> entries = new ArrayList<>();
+    for (int i = 0; i < 12; i++) {
+      entries.add(BatchCodec.Entry.probed(server(random)));
+    }
+    String message = BatchCodec.encode(entries, LIMIT);
+
+    assertThat(message.getBytes(StandardCharsets.UTF_8).length).isLessThanOrEqualTo(LIMIT);
+    List<BatchCodec.Entry> decoded = BatchCodec.decode(message);
+    assertThat(decoded).hasSize(12);
+    for (int i = 0; i < 12; i++) {
+      assertThat(decoded.get(i).report().results())
+          .extracting(BatchCodecTest::shownInStatus)
+          .containsExactlyElementsOf(
+              entries.get(i).report().results().stream()
+                  .map(BatchCodecTest::shownInStatus)
+                  .toList());
+    }
+  }
+
+  /** What StatusAggregator and EndpointMetrics take from a result. */
+  private static List<Object> shownInStatus(ProbeResult r) {
+    CertificateFacts c = r.tls().certificate();
+    return List.of(
+        r.target(),
+        r.reason(),
+        r.message(),
+        r.negotiated(),
+        r.address(),
+        r.timings(),
+        r.authMechanisms(),
+        r.tls().protocol(),
+        r.tls().cipherSuite(),
+        c.subject(),
+        c.issuer(),
+        c.notAfter());
+  }
+
+  /** A server of its own: name, addresses, greeting, certificate and timings all differ. */
+  private static ProbeReport server(Random random) {
+    String domain =
+        List.of("example.com", "corp.example.net", "example.org").get(random.nextInt(3));
+    String host = "smtp" + random.nextInt(1000) + "." + domain;
+    String issuer =
+        List.of("CN=R11,O=Let's Encrypt,C=US", "CN=Amazon RSA 2048 M02,O=Amazon,C=US")
+            .get(random.nextInt(2));
+    List<ProbeResult> results = new ArrayList<>();
+    for (ProbeTarget target :
+        List.of(
+            new ProbeTarget(587, TlsMode.STARTTLS),
+            new ProbeTarget(465, TlsMode.IMPLICIT),
+            new ProbeTarget(2525, TlsMode.STARTTLS),
+            new ProbeTarget(25, TlsMode.STARTTLS))) {
+      ProbeResult.Builder b =
+          ProbeResult.builder(host, target, IpFamily.ANY)
+              .addresses(
+                  List.of("192.0.2." + random.nextInt(256), "2001:db8::" + random.nextInt(65536)))
+              .address("192.0.2." + random.nextInt(256))
+              .negotiated(target.mode())
+              .greeting("220 " + host + " ESMTP " + Long.toHexString(random.nextLong()))
+              .capabilities(
+                  List.of(
+                      host,
+                      "PIPELINING",
+                      "SIZE " + random.nextInt(100_000_000),
+                      "STARTTLS",
+                      "8BITMIME"))
+              .tlsCapabilities(List.of(host, "PIPELINING", "AUTH PLAIN LOGIN", "8BITMIME"))
+              .authMechanisms(List.of("PLAIN", "LOGIN"))
+              .tls(
+                  new TlsFacts(
+                      "TLSv1.3",
+                      "TLS_AES_256_GCM_SHA384",
+                      new CertificateFacts(
+                          "CN=" + host,
+                          issuer,
+                          List.of("DNS:" + host, "DNS:*." + domain),
+                          AT.minusSeconds(86_400L * random.nextInt(60)),
+                          AT.plusSeconds(86_400L * random.nextInt(90)))));
+      for (Phase phase : Phase.values()) {
+        if (phase != Phase.AUTH) {
+          b.timing(phase, Duration.ofMillis(random.nextInt(300)));
+        }
+      }
+      results.add(
+          b.build(Reason.OK, "STARTTLS, TLSv1.3, cert " + host + " by " + issuer + ", AUTH PLAIN"));
+    }
+    return new ProbeReport(host, false, AT, results);
   }
 
   @Test

@@ -129,7 +129,7 @@ public class TestOperatorConfig implements OperatorConfig {
 
   @Override
   public int probeBatchSize() {
-    return 8;
+    return 12;
   }
 
   @Override
