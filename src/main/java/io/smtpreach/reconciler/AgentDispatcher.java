@@ -221,22 +221,30 @@ final class AgentDispatcher implements AutoCloseable {
       call = agent.next(Instant.now());
     }
     if (call != null) {
-      calls.execute(() -> callUntilNoneWait(ask.agent().uri(), agent, call));
+      calls.execute(() -> callThenNext(ask.agent().uri(), agent, call));
     }
   }
 
-  /** Makes {@code first}, then the calls of the asks that waited meanwhile, in this thread. */
-  private void callUntilNoneWait(URI uri, AgentCalls agent, List<Waiting> first) {
-    List<Waiting> call = first;
-    while (call != null) {
+  /**
+   * Makes {@code call}, then hands the asks that waited meanwhile to the pool as the agent's next
+   * call: behind the calls of other agents already queued there, so that a busy agent does not keep
+   * the pool's threads from the rest.
+   */
+  private void callThenNext(URI uri, AgentCalls agent, List<Waiting> call) {
+    List<Waiting> next;
+    try {
       call(call);
+    } finally {
       synchronized (agent) {
         agent.underWay--;
-        call = agent.next(Instant.now());
-        if (call == null && agent.underWay == 0) {
+        next = agent.next(Instant.now());
+        if (next == null && agent.underWay == 0) {
           byAgent.remove(uri, agent); // an ask arriving now starts its own
         }
       }
+    }
+    if (next != null) {
+      calls.execute(() -> callThenNext(uri, agent, next));
     }
   }
 
@@ -266,6 +274,13 @@ final class AgentDispatcher implements AutoCloseable {
       LOG.debugf("agent %s, %d endpoints: %s", agent.uri(), live.size(), e.getMessage());
       for (Waiting w : live) {
         end(w.key(), w.member(), unavailable(w.source(), agent, e.getMessage()));
+      }
+      return;
+    }
+    if (entries.size() != live.size()) {
+      for (Waiting w : live) {
+        String why = entries.size() + " results for " + live.size() + " endpoints";
+        end(w.key(), w.member(), unavailable(w.source(), agent, why));
       }
       return;
     }

@@ -204,6 +204,44 @@ class AgentDispatcherTest {
     assertThat(woken).contains(new ResourceID("a", "team"), new ResourceID("b", "team"));
   }
 
+  @Test
+  void aBusyAgentsWaitingAsksDoNotKeepThePoolFromAnotherAgent() throws Exception {
+    ProbeSource zoneB = new ProbeSource("zone-b", Map.of("zone", "zone-b"));
+    URI agentB = URI.create("http://198.18.102.7:8440");
+    CountDownLatch release = new CountDownLatch(1);
+    List<URI> order = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+    try (AgentDispatcher two =
+        new AgentDispatcher(
+            source ->
+                Optional.of(
+                    new AgentDispatcher.Target(source.equals(zoneB) ? agentB : AGENT, "node")),
+            (uri, args, deadline) -> {
+              order.add(uri);
+              release.await(10, TimeUnit.SECONDS);
+              return reports(args);
+            },
+            AgentDispatcher.CALLS_PER_AGENT, // every thread of the pool busy with zone-a
+            Duration.ofSeconds(30),
+            id -> {})) {
+      for (int i = 0; i < AgentDispatcher.CALLS_PER_AGENT + 40; i++) {
+        two.ask(
+            member("a-" + i, "r1", null), ZONE_A, Instant.now(), Instant.now().plusSeconds(300));
+      }
+      await().until(() -> order.size() == AgentDispatcher.CALLS_PER_AGENT);
+      two.ask(member("b", "r1", null), zoneB, Instant.now(), Instant.now().plusSeconds(300));
+      release.countDown();
+      await().until(() -> two.outcome("team", "b", "r1", "zone-b").isPresent());
+      await()
+          .until(
+              () ->
+                  java.util.stream.IntStream.range(0, AgentDispatcher.CALLS_PER_AGENT + 40)
+                      .allMatch(i -> two.outcome("team", "a-" + i, "r1", "zone-a").isPresent()));
+    }
+    assertThat(order.indexOf(agentB))
+        .as("zone-b's call, queued first, went before zone-a's asks that waited after it")
+        .isLessThan(order.lastIndexOf(AGENT));
+  }
+
   private static List<BatchCodec.Entry> reports(List<List<String>> args) {
     return args.stream()
         .map(
