@@ -41,6 +41,9 @@ final class AgentFleet implements AgentDispatcher.Directory {
   /** The agents' pods, from the operator's cache of its namespace. */
   private final Supplier<Stream<Pod>> pods;
 
+  /** The agents' Deployments and DaemonSets, from the operator's cache of its namespace. */
+  private final Supplier<Stream<HasMetadata>> workloadsInCache;
+
   /** Workloads this process applied since it started, by identity id. */
   private final Set<String> applied = ConcurrentHashMap.newKeySet();
 
@@ -56,6 +59,7 @@ final class AgentFleet implements AgentDispatcher.Directory {
       int port,
       Optional<String> owner,
       Supplier<Stream<Pod>> pods,
+      Supplier<Stream<HasMetadata>> workloadsInCache,
       Runnable ensureKey) {
     this.client = client;
     this.namespace = namespace;
@@ -63,15 +67,21 @@ final class AgentFleet implements AgentDispatcher.Directory {
     this.port = port;
     this.owner = owner;
     this.pods = pods;
+    this.workloadsInCache = workloadsInCache;
     this.ensureKey = ensureKey;
   }
 
-  /** Makes sure the agents of these sources have their workloads. */
+  /**
+   * Makes sure the agents of these sources have their workloads; one already as the operator would
+   * apply it (after a restart, say) is left alone.
+   */
   void ensure(Collection<ProbeSource> sources) {
+    Map<String, HasMetadata> existing = null;
     for (ProbeSource source : sources) {
       AgentWorkloads.Identity id = AgentWorkloads.identity(source);
       if (!applied.contains(id.id())) {
-        apply(id);
+        existing = existing == null ? existing() : existing;
+        applyUnlessAsIs(id, existing.get(id.id()));
       }
     }
   }
@@ -82,32 +92,9 @@ final class AgentFleet implements AgentDispatcher.Directory {
    * them as they should be writes nothing.
    */
   void sync(Set<AgentWorkloads.Identity> wanted) {
-    Map<String, HasMetadata> existing = new HashMap<>();
-    Stream.concat(
-            client
-                .apps()
-                .deployments()
-                .inNamespace(namespace)
-                .withLabel(ProbePodFactory.NAME_LABEL, AgentWorkloads.NAME)
-                .list()
-                .getItems()
-                .stream(),
-            client
-                .apps()
-                .daemonSets()
-                .inNamespace(namespace)
-                .withLabel(ProbePodFactory.NAME_LABEL, AgentWorkloads.NAME)
-                .list()
-                .getItems()
-                .stream())
-        .forEach(w -> existing.put(labels(w).getOrDefault(AgentWorkloads.AGENT_LABEL, ""), w));
+    Map<String, HasMetadata> existing = existing();
     for (AgentWorkloads.Identity id : wanted) {
-      HasMetadata workload = wanted(id);
-      if (AgentWorkloads.appliedAsIs(workload, existing.get(id.id()))) {
-        applied.add(id.id());
-      } else {
-        apply(id, workload);
-      }
+      applyUnlessAsIs(id, existing.get(id.id()));
     }
     Set<String> ids = wanted.stream().map(AgentWorkloads.Identity::id).collect(Collectors.toSet());
     for (HasMetadata w : existing.values()) {
@@ -129,9 +116,23 @@ final class AgentFleet implements AgentDispatcher.Directory {
     return AgentWorkloads.stamped(workload);
   }
 
-  private void apply(AgentWorkloads.Identity id) {
+  /** The agents' workloads in the cache, by identity id. */
+  private Map<String, HasMetadata> existing() {
+    Map<String, HasMetadata> existing = new HashMap<>();
+    workloadsInCache
+        .get()
+        .forEach(w -> existing.put(labels(w).getOrDefault(AgentWorkloads.AGENT_LABEL, ""), w));
+    return existing;
+  }
+
+  private void applyUnlessAsIs(AgentWorkloads.Identity id, HasMetadata existing) {
     try {
-      apply(id, wanted(id));
+      HasMetadata workload = wanted(id);
+      if (AgentWorkloads.appliedAsIs(workload, existing)) {
+        applied.add(id.id());
+      } else {
+        apply(id, workload);
+      }
     } catch (KubernetesClientException e) {
       LOG.warnf("probe agent %s/%s not applied: %s", namespace, id.workloadName(), e.getMessage());
     }

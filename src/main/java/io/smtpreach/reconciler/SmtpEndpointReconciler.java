@@ -1,8 +1,11 @@
 package io.smtpreach.reconciler;
 
+import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.apps.DaemonSet;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.javaoperatorsdk.operator.api.config.informer.Informer;
@@ -48,6 +51,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import org.jboss.logging.Logger;
 
 /**
@@ -149,7 +153,7 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
     signature = PodSigningKey.load(config, client);
     List<EventSource<?, SmtpEndpoint>> sources = new ArrayList<>();
     if (config.agents().enabled()) {
-      sources.add(startAgents(context));
+      sources.addAll(startAgents(context));
     }
     podSource =
         new InformerEventSource<>(
@@ -197,8 +201,11 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
     return sources;
   }
 
-  /** The agents' fleet in the operator's namespace, and the dispatcher that calls them. */
-  private EventSource<?, SmtpEndpoint> startAgents(EventSourceContext<SmtpEndpoint> context) {
+  /**
+   * The agents' fleet in the operator's namespace, and the dispatcher that calls them; returns the
+   * caches they read: the agents' pods and workloads.
+   */
+  private List<EventSource<?, SmtpEndpoint>> startAgents(EventSourceContext<SmtpEndpoint> context) {
     String namespace =
         config
             .leaseNamespace()
@@ -214,6 +221,12 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
                 .withSecondaryToPrimaryMapper(pod -> Set.of())
                 .build(),
             context);
+    // Their Deployments and DaemonSets, for the sweep to compare with what it would apply: a
+    // watch each, not a LIST per sweep.
+    InformerEventSource<Deployment, SmtpEndpoint> agentDeployments =
+        agentWorkloads(Deployment.class, "agent-deployments", namespace, context);
+    InformerEventSource<DaemonSet, SmtpEndpoint> agentDaemonSets =
+        agentWorkloads(DaemonSet.class, "agent-daemonsets", namespace, context);
     // The key is read (or made) when first needed, and again after a failure: an API server that
     // does not answer while this process starts must not leave it without agents. Its Secret
     // exists before any agent workload does, as their pods mount it.
@@ -235,6 +248,7 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
             config.agents().port(),
             config.agents().owner(),
             agentPods::list,
+            () -> Stream.<HasMetadata>concat(agentDeployments.list(), agentDaemonSets.list()),
             signer::get);
     agents =
         new AgentDispatcher(
@@ -243,7 +257,20 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
             config.agents().maxCalls(),
             config.probeStartAllowance(),
             agentAnswers::propagateEvent);
-    return agentPods;
+    return List.of(agentPods, agentDeployments, agentDaemonSets);
+  }
+
+  /** A cache of the agents' workloads of one kind; their changes wake no endpoint. */
+  private static <W extends HasMetadata> InformerEventSource<W, SmtpEndpoint> agentWorkloads(
+      Class<W> kind, String name, String namespace, EventSourceContext<SmtpEndpoint> context) {
+    return new InformerEventSource<>(
+        InformerEventSourceConfiguration.from(kind, SmtpEndpoint.class)
+            .withName(name)
+            .withNamespaces(Set.of(namespace))
+            .withLabelSelector(ProbePodFactory.NAME_LABEL + "=" + AgentWorkloads.NAME)
+            .withSecondaryToPrimaryMapper(w -> Set.of())
+            .build(),
+        context);
   }
 
   private void sweep() {
