@@ -278,8 +278,8 @@ final class AgentDispatcher implements AutoCloseable {
       return;
     }
     if (entries.size() != live.size()) {
+      String why = entries.size() + " results for " + live.size() + " endpoints";
       for (Waiting w : live) {
-        String why = entries.size() + " results for " + live.size() + " endpoints";
         end(w.key(), w.member(), unavailable(w.source(), agent, why));
       }
       return;

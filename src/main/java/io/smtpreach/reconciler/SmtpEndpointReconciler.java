@@ -210,23 +210,15 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
         config
             .leaseNamespace()
             .orElse(Objects.requireNonNullElse(client.getNamespace(), "default"));
-    // The agents' pods, in the operator's namespace: where to call each source's agent. Their
-    // changes wake no endpoint (a round waiting for its agent looks again by itself).
+    // The agents' pods, in the operator's namespace: where to call each source's agent (a round
+    // waiting for its agent looks again by itself). Their Deployments and DaemonSets, for the
+    // sweep to compare with what it would apply: a watch each, not a LIST per sweep.
     InformerEventSource<Pod, SmtpEndpoint> agentPods =
-        new InformerEventSource<>(
-            InformerEventSourceConfiguration.from(Pod.class, SmtpEndpoint.class)
-                .withName("agent-pods")
-                .withNamespaces(Set.of(namespace))
-                .withLabelSelector(ProbePodFactory.NAME_LABEL + "=" + AgentWorkloads.NAME)
-                .withSecondaryToPrimaryMapper(pod -> Set.of())
-                .build(),
-            context);
-    // Their Deployments and DaemonSets, for the sweep to compare with what it would apply: a
-    // watch each, not a LIST per sweep.
+        agentCache(Pod.class, "agent-pods", namespace, context);
     InformerEventSource<Deployment, SmtpEndpoint> agentDeployments =
-        agentWorkloads(Deployment.class, "agent-deployments", namespace, context);
+        agentCache(Deployment.class, "agent-deployments", namespace, context);
     InformerEventSource<DaemonSet, SmtpEndpoint> agentDaemonSets =
-        agentWorkloads(DaemonSet.class, "agent-daemonsets", namespace, context);
+        agentCache(DaemonSet.class, "agent-daemonsets", namespace, context);
     // The key is read (or made) when first needed, and again after a failure: an API server that
     // does not answer while this process starts must not leave it without agents. Its Secret
     // exists before any agent workload does, as their pods mount it.
@@ -260,8 +252,8 @@ public class SmtpEndpointReconciler implements Reconciler<SmtpEndpoint> {
     return List.of(agentPods, agentDeployments, agentDaemonSets);
   }
 
-  /** A cache of the agents' workloads of one kind; their changes wake no endpoint. */
-  private static <W extends HasMetadata> InformerEventSource<W, SmtpEndpoint> agentWorkloads(
+  /** A cache of the agents' objects of one kind; their changes wake no endpoint. */
+  private static <W extends HasMetadata> InformerEventSource<W, SmtpEndpoint> agentCache(
       Class<W> kind, String name, String namespace, EventSourceContext<SmtpEndpoint> context) {
     return new InformerEventSource<>(
         InformerEventSourceConfiguration.from(kind, SmtpEndpoint.class)
